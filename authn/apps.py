@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AuthnConfig(AppConfig):
+    name = "authn"
+    verbose_name = "Authentication"
+
+    def ready(self):
+        # Registers the system checks and the OpenAPI description of the auth class.
+        from . import checks, schema  # noqa: F401

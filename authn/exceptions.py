@@ -1,0 +1,20 @@
+from rest_framework import status
+from rest_framework.exceptions import APIException, AuthenticationFailed
+
+
+class InvalidToken(AuthenticationFailed):
+    default_detail = "invalid token"
+    default_code = "invalid_token"
+
+
+class TokenExpired(InvalidToken):
+    default_detail = "token expired"
+    default_code = "token_expired"
+
+
+class AuthUnavailable(APIException):
+    """The key set cannot be fetched and no cached key fits: the token may be good."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "the key set of the auth server cannot be reached"
+    default_code = "auth_unavailable"

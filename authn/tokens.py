@@ -1,0 +1,292 @@
+"""
+Verification of Better Auth JWTs: the one module to read for a security review.
+
+Two modes, told apart by the token's ``alg``:
+
+- shared secret (``BETTER_AUTH_SECRET``): HS256 tokens the frontend signs itself;
+- JWKS (``BETTER_AUTH_URL`` or ``BETTER_AUTH_JWKS_URL``): tokens of Better Auth's
+  ``jwt`` plugin, checked against the public keys it publishes.
+
+Only algorithms of a configured mode are accepted, keys come only from the
+configuration (never from the token's own header), and ``exp`` and ``sub`` are
+required. Settings are read on every call, never at import time.
+"""
+
+import http.client
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+SECRET_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+JWKS_ALGORITHMS = frozenset(
+    {"EdDSA", "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+)
+# What each mode accepts unless BETTER_AUTH_JWT_ALGORITHMS narrows it: HS256 for
+# the secret, and every algorithm Better Auth's jwt plugin can sign with.
+DEFAULT_ALGORITHMS = ("HS256", "EdDSA", "ES256", "ES512", "RS256", "PS256")
+
+# Headers that point at a key chosen by whoever made the token, or ask for
+# extensions this verifier does not implement (RFC 8725 section 3.10).
+FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit")
+
+MAX_TOKEN_LENGTH = 8192
+MAX_JWKS_BYTES = 256 * 1024
+MAX_SUBJECT_LENGTH = 255
+
+
+class TokenRejected(Exception):
+    """The token is not acceptable; ``check`` names the failed check."""
+
+    def __init__(self, check: str, message: str):
+        super().__init__(message)
+        self.check = check
+
+
+class TokenExpiredError(TokenRejected):
+    def __init__(self, message: str = "the token has expired"):
+        super().__init__("expired", message)
+
+
+class KeySetUnavailable(Exception):
+    """The JWKS cannot be fetched and no cached key fits the token."""
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, as JavaScript's ``new URL(url).origin``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = {"http": 80, "https": 443}.get(scheme)
+    if parts.port is None or parts.port == default_port:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{parts.port}"
+
+
+def jwks_url() -> str:
+    if settings.BETTER_AUTH_JWKS_URL:
+        return settings.BETTER_AUTH_JWKS_URL
+    if settings.BETTER_AUTH_URL:
+        return f"{origin_of(settings.BETTER_AUTH_URL)}/api/auth/jwks"
+    return ""
+
+
+def allowed_algorithms() -> list[str]:
+    configured = settings.BETTER_AUTH_JWT_ALGORITHMS or DEFAULT_ALGORITHMS
+    available = set()
+    if settings.BETTER_AUTH_SECRET:
+        available |= SECRET_ALGORITHMS
+    if jwks_url():
+        available |= JWKS_ALGORITHMS
+    return [algorithm for algorithm in configured if algorithm in available]
+
+
+def expected_issuer(algorithm: str) -> str | None:
+    """The required ``iss``; ``None`` skips the check (secret mode, nothing configured)."""
+    if settings.BETTER_AUTH_ISSUER:
+        return settings.BETTER_AUTH_ISSUER
+    if algorithm in JWKS_ALGORITHMS and settings.BETTER_AUTH_URL:
+        return origin_of(settings.BETTER_AUTH_URL)
+    return None
+
+
+def expected_audience(algorithm: str) -> str | None:
+    if settings.BETTER_AUTH_AUDIENCE:
+        return settings.BETTER_AUTH_AUDIENCE
+    if algorithm in JWKS_ALGORITHMS and settings.BETTER_AUTH_URL:
+        return origin_of(settings.BETTER_AUTH_URL)
+    return None
+
+
+def read_header(raw_token: str) -> dict[str, Any]:
+    """The token's header, unverified: only used to choose the algorithm and key."""
+    if len(raw_token) > MAX_TOKEN_LENGTH:
+        raise TokenRejected("malformed", "the token is too long")
+    try:
+        header = jwt.get_unverified_header(raw_token)
+    except jwt.InvalidTokenError as e:
+        raise TokenRejected("malformed", "the token is not a well-formed JWT") from e
+    for name in FORBIDDEN_HEADERS:
+        if name in header:
+            raise TokenRejected("header", f"the token carries a {name!r} header")
+    algorithm = header.get("alg")
+    if not isinstance(algorithm, str) or algorithm not in allowed_algorithms():
+        raise TokenRejected("algorithm", f"algorithm {algorithm!r} is not allowed")
+    return header
+
+
+def verification_key(header: dict[str, Any]) -> Any:
+    algorithm = header["alg"]
+    if algorithm in SECRET_ALGORITHMS:
+        return settings.BETTER_AUTH_SECRET
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise TokenRejected("kid", "the token names no key (kid)")
+    return key_set(jwks_url()).key_for(kid, algorithm)
+
+
+def verify_token(raw_token: str) -> dict[str, Any]:
+    """Return the token's claims, or raise TokenRejected or KeySetUnavailable."""
+    header = read_header(raw_token)
+    algorithm = header["alg"]
+    key = verification_key(header)
+    issuer = expected_issuer(algorithm)
+    audience = expected_audience(algorithm)
+    try:
+        claims = jwt.decode(
+            raw_token,
+            key,
+            algorithms=[algorithm],
+            issuer=issuer,
+            audience=audience,
+            leeway=settings.JWT_LEEWAY_SECONDS,
+            options={"require": ["exp", "sub"], "verify_aud": audience is not None},
+        )
+    except jwt.ExpiredSignatureError as e:
+        raise TokenExpiredError() from e
+    except jwt.ImmatureSignatureError as e:
+        raise TokenRejected("not_yet_valid", "the token is not valid yet (nbf or iat)") from e
+    except jwt.InvalidIssuerError as e:
+        raise TokenRejected("issuer", f"the issuer is not {issuer!r}") from e
+    except jwt.InvalidAudienceError as e:
+        raise TokenRejected("audience", f"the audience is not {audience!r}") from e
+    except jwt.InvalidSignatureError as e:
+        raise TokenRejected("signature", "the signature does not match") from e
+    except jwt.MissingRequiredClaimError as e:
+        raise TokenRejected("claims", str(e)) from e
+    except (jwt.InvalidTokenError, jwt.PyJWKError) as e:
+        raise TokenRejected("invalid", str(e)) from e
+    check_subject(claims.get("sub"))
+    return claims
+
+
+def check_subject(subject: Any) -> None:
+    if not isinstance(subject, str) or not subject.strip():
+        raise TokenRejected("claims", "sub must be a non-empty string")
+    if len(subject) > MAX_SUBJECT_LENGTH or not subject.isprintable():
+        raise TokenRejected("claims", "sub is too long or holds control characters")
+
+
+class KeySet:
+    """
+    The public keys published at one JWKS URL, cached in this process.
+
+    An unknown ``kid`` triggers a fetch at most once per cooldown, however many
+    requests carry one; known keys keep working while the JWKS is down.
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self.jwks: dict[str, dict[str, Any]] = {}
+        self.keys: dict[tuple[str, str], jwt.PyJWK] = {}
+        self.fetched_at: float | None = None
+        self.attempted_at: float | None = None
+        self.last_fetch_failed = False
+        self.lock = threading.Lock()
+
+    def key_for(self, kid: str, algorithm: str) -> jwt.PyJWK:
+        jwk = self.jwks.get(kid)
+        if jwk is not None and not self.is_stale():
+            return self.build_key(kid, jwk, algorithm)
+        if jwk is not None:
+            # Stale but known: refresh if no other thread is at it, else use it.
+            if self.lock.acquire(blocking=False):
+                try:
+                    self.refresh_if_allowed()
+                finally:
+                    self.lock.release()
+        else:
+            with self.lock:
+                if kid not in self.jwks:
+                    self.refresh_if_allowed()
+        jwk = self.jwks.get(kid)
+        if jwk is not None:
+            return self.build_key(kid, jwk, algorithm)
+        if self.last_fetch_failed or self.fetched_at is None:
+            raise KeySetUnavailable(f"the JWKS at {self.url} cannot be fetched")
+        raise TokenRejected("kid", f"no key with kid {kid!r} in the JWKS")
+
+    def is_stale(self) -> bool:
+        max_age = settings.BETTER_AUTH_JWKS_MAX_AGE_SECONDS
+        return self.fetched_at is None or time.monotonic() - self.fetched_at > max_age
+
+    def refresh_if_allowed(self) -> None:
+        now = time.monotonic()
+        cooldown = settings.BETTER_AUTH_JWKS_REFETCH_SECONDS
+        if self.attempted_at is not None and now - self.attempted_at < cooldown:
+            return
+        self.attempted_at = now
+        try:
+            jwks = fetch_jwks(self.url, settings.BETTER_AUTH_JWKS_TIMEOUT_SECONDS)
+        except (OSError, ValueError, http.client.HTTPException) as e:
+            self.last_fetch_failed = True
+            logger.warning("JWKS fetch from %s failed: %s", self.url, e)
+            return
+        self.jwks = jwks
+        self.keys = {}
+        self.fetched_at = now
+        self.last_fetch_failed = False
+
+    def build_key(self, kid: str, jwk: dict[str, Any], algorithm: str) -> jwt.PyJWK:
+        cached = self.keys.get((kid, algorithm))
+        if cached is not None:
+            return cached
+        if jwk.get("alg", algorithm) != algorithm:
+            raise TokenRejected("algorithm", f"key {kid!r} is not for {algorithm}")
+        try:
+            key = jwt.PyJWK(jwk, algorithm=algorithm)
+        except (jwt.PyJWKError, jwt.InvalidKeyError) as e:
+            raise TokenRejected("algorithm", f"key {kid!r} cannot verify {algorithm}") from e
+        self.keys[(kid, algorithm)] = key
+        return key
+
+
+def fetch_jwks(url: str, timeout: float) -> dict[str, dict[str, Any]]:
+    """The signing keys at ``url`` by kid. Raises OSError, ValueError or HTTPException."""
+    request = urllib.request.Request(url, headers={"Accept": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        body = response.read(MAX_JWKS_BYTES + 1)
+    if len(body) > MAX_JWKS_BYTES:
+        raise ValueError("the JWKS document is too large")
+    document = json.loads(body)
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ValueError("the JWKS document has no list of keys")
+    return {
+        jwk["kid"]: jwk
+        for jwk in document["keys"]
+        if isinstance(jwk, dict)
+        and isinstance(jwk.get("kid"), str)
+        and jwk.get("use", "sig") == "sig"
+    }
+
+
+_key_sets: dict[str, KeySet] = {}
+_key_sets_lock = threading.Lock()
+
+
+def key_set(url: str) -> KeySet:
+    """The process-wide cache for one JWKS URL."""
+    existing = _key_sets.get(url)
+    if existing is not None:
+        return existing
+    with _key_sets_lock:
+        if url not in _key_sets:
+            _key_sets[url] = KeySet(url)
+        return _key_sets[url]
+
+
+def forget_key_sets() -> None:
+    """Drop every cached key set (tests start each case from a cold cache)."""
+    with _key_sets_lock:
+        _key_sets.clear()

@@ -1,0 +1,84 @@
+"""
+Shared fixtures. The cast: Alice and Bob are Better Auth users who call the
+API with their own tokens; Bob should have no access to Alice's stuff.
+"""
+
+import secrets
+import time
+
+import jwt
+import pytest
+from rest_framework.test import APIClient
+
+from authn import tokens
+from authn.models import User
+from tasks.models import Task
+
+TEST_SECRET = secrets.token_urlsafe(32)
+
+
+@pytest.fixture(autouse=True)
+def auth_settings(settings):
+    """Shared-secret mode only, whatever the developer's .env says."""
+    settings.BETTER_AUTH_SECRET = TEST_SECRET
+    settings.BETTER_AUTH_URL = ""
+    settings.BETTER_AUTH_JWKS_URL = ""
+    settings.BETTER_AUTH_ISSUER = ""
+    settings.BETTER_AUTH_AUDIENCE = ""
+    settings.BETTER_AUTH_JWT_ALGORITHMS = []
+    settings.JWT_LEEWAY_SECONDS = 30
+    settings.TASKS_HIDE_FOREIGN = False
+    tokens.forget_key_sets()
+    yield settings
+    tokens.forget_key_sets()
+
+
+@pytest.fixture
+def make_token():
+    """An HS256 token as a Next.js route would sign it; claims may be overridden or None'd."""
+
+    def make(sub="alice-id", *, secret=None, algorithm="HS256", headers=None, **claims):
+        now = int(time.time())
+        payload = {"sub": sub, "iat": now, "exp": now + 300, **claims}
+        payload = {name: value for name, value in payload.items() if value is not None}
+        return jwt.encode(payload, secret or TEST_SECRET, algorithm=algorithm, headers=headers)
+
+    return make
+
+
+@pytest.fixture
+def client_for(make_token):
+    """An API client that sends a bearer token for the given user id."""
+
+    def make(sub, **claims):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(sub, **claims)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def anonymous():
+    return APIClient()
+
+
+@pytest.fixture
+def alice(client_for, db):
+    return client_for("alice-id", email="alice@example.com", name="Alice")
+
+
+@pytest.fixture
+def bob(client_for, db):
+    return client_for("bob-id", email="bob@example.com", name="Bob")
+
+
+@pytest.fixture
+def add_task(db):
+    """Store a task directly, for tests about reading it back."""
+
+    def add(owner_id="alice-id", title="Buy milk", **fields):
+        owner, _ = User.objects.get_or_create(pk=owner_id)
+        return Task.objects.create(owner=owner, title=title, **fields)
+
+    return add

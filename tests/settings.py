@@ -1,0 +1,13 @@
+"""
+The project's settings with a throwaway key and secret, so the suite runs on a
+machine with nothing configured. Each test sets the auth settings it relies on
+(see conftest.py); DATABASE_URL still picks PostgreSQL when it is set.
+"""
+
+import os
+import secrets
+
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("BETTER_AUTH_SECRET", secrets.token_urlsafe(32))
+
+from todo_project.settings import *  # noqa: E402, F403

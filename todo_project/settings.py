@@ -1,0 +1,255 @@
+"""
+Settings for the Todo API.
+
+Everything that differs between machines comes from the environment, or from a
+local ``.env`` file in development; ``.env.example`` lists every variable and
+the README explains them. No other module reads ``os.environ``.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Real environment variables win over the development .env file.
+load_dotenv(BASE_DIR / ".env", override=False)
+
+TRUE_VALUES = {"1", "true", "yes", "on"}
+FALSE_VALUES = {"0", "false", "no", "off"}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env_str(name).lower()
+    if not value:
+        return default
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = env_str(name)
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    return number
+
+
+def env_float(name: str, default: float) -> float:
+    value = env_str(name)
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+    if number <= 0:
+        raise ImproperlyConfigured(f"{name} must be positive, not {number}.")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+    # Development only: a fresh key per process, so nothing insecure is written down.
+    SECRET_KEY = get_random_secret_key()
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+
+
+# Better Auth tokens. Derived values (the JWKS URL, the default issuer and
+# audience) are worked out in authn.tokens when a token is checked, so that a
+# test can change one of these and see the effect.
+
+BETTER_AUTH_SECRET = env_str("BETTER_AUTH_SECRET")
+BETTER_AUTH_URL = env_str("BETTER_AUTH_URL")
+BETTER_AUTH_JWKS_URL = env_str("BETTER_AUTH_JWKS_URL")
+BETTER_AUTH_ISSUER = env_str("BETTER_AUTH_ISSUER")
+BETTER_AUTH_AUDIENCE = env_str("BETTER_AUTH_AUDIENCE")
+BETTER_AUTH_JWT_ALGORITHMS = env_list("BETTER_AUTH_JWT_ALGORITHMS", [])
+JWT_LEEWAY_SECONDS = env_int("JWT_LEEWAY_SECONDS", 30)
+BETTER_AUTH_JWKS_TIMEOUT_SECONDS = env_float("BETTER_AUTH_JWKS_TIMEOUT_SECONDS", 3.0)
+# An unknown kid triggers at most one JWKS fetch per this many seconds.
+BETTER_AUTH_JWKS_REFETCH_SECONDS = env_int("BETTER_AUTH_JWKS_REFETCH_SECONDS", 30)
+# Known keys are re-read after this long, so a key removed upstream stops working.
+BETTER_AUTH_JWKS_MAX_AGE_SECONDS = env_int("BETTER_AUTH_JWKS_MAX_AGE_SECONDS", 600)
+
+if not DEBUG and not (BETTER_AUTH_SECRET or BETTER_AUTH_URL or BETTER_AUTH_JWKS_URL):
+    raise ImproperlyConfigured(
+        "No way to verify tokens: set BETTER_AUTH_SECRET (HS256) or "
+        "BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL (Better Auth's jwt plugin)."
+    )
+
+# Answer 404 rather than 403 for another user's task, hiding which ids exist.
+TASKS_HIDE_FOREIGN = env_bool("TASKS_HIDE_FOREIGN", False)
+
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "authn",
+    "tasks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "todo_project.urls"
+WSGI_APPLICATION = "todo_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+# Database: SQLite next to the code unless DATABASE_URL says otherwise. Query
+# parameters of the URL (Neon's sslmode and channel_binding) reach psycopg as they are.
+
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    ),
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "authn.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+
+# Django REST Framework and the OpenAPI schema.
+
+REST_FRAMEWORK = {
+    # The JWT class comes first: its authenticate_header() makes a missing or
+    # bad credential a 401 with WWW-Authenticate: Bearer. Sessions serve the
+    # browsable API to staff signed in through the admin.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "authn.authentication.BetterAuthJWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "todo_project.errors.exception_handler",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Todo API",
+    "DESCRIPTION": (
+        "Tasks of the user named by a Better Auth JWT. Send it as "
+        "`Authorization: Bearer <token>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is public: a bad token sent along must not make it a 401.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+}
+
+
+# CORS, for the browser frontend on another origin.
+
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", ["http://localhost:3000"])
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["authorization", "content-type"]
+CORS_EXPOSE_HEADERS = ["X-Total-Count", "Link", "X-Request-ID"]
+
+
+# Behind a proxy that ends TLS; both are off unless the deployment says so.
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+}

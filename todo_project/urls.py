@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from tasks.views import TaskViewSet, UserPathTaskViewSet
+
+from . import errors
+from .views import HealthView
+
+router = SimpleRouter()
+# Both /api/tasks and /api/tasks/ answer, with no redirect: a redirect would
+# drop a POST body and the Authorization header in some clients.
+router.trailing_slash = "/?"
+router.register("tasks", TaskViewSet, basename="task")
+router.register(r"(?P<user_id>[^/]+)/tasks", UserPathTaskViewSet, basename="user-task")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api-auth/", include("rest_framework.urls")),
+    re_path(r"^api/health/?$", HealthView.as_view(), name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^api/", include(router.urls)),
+    # Whatever else is under /api/ is a JSON 404, never Django's HTML page.
+    re_path(r"^api(?:/.*)?$", errors.api_not_found),
+]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error
