@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -24,6 +27,49 @@ class PathUserIsCaller(permissions.BasePermission):
         return user_id is None or user_id == request.user.pk
 
 
+PAGING_HEADERS = [
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="Tasks that match the filters, before paging.",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='RFC 8288 links to the rel="next" and rel="prev" pages, when there are some.',
+    ),
+]
+
+TASK_ID = OpenApiParameter(
+    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The task's id."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The caller's tasks",
+        parameters=[TaskListQuerySerializer, *PAGING_HEADERS],
+    ),
+    create=extend_schema(summary="Add a task"),
+    retrieve=extend_schema(summary="One task", parameters=[TASK_ID]),
+    update=extend_schema(
+        summary="Change a task (fields left out keep their values)",
+        parameters=[TASK_ID],
+        request=TaskSerializer(partial=True),
+    ),
+    partial_update=extend_schema(summary="Change a task", parameters=[TASK_ID]),
+    destroy=extend_schema(summary="Delete a task", parameters=[TASK_ID]),
+    complete=extend_schema(
+        summary="Flip completed, or set it",
+        parameters=[TASK_ID],
+        request=CompletionSerializer,
+        responses=TaskSerializer,
+    ),
+)
 class TaskViewSet(viewsets.ModelViewSet):
     """The signed-in user's tasks."""
 
@@ -87,8 +133,15 @@ class TaskViewSet(viewsets.ModelViewSet):
         return Response(TaskSerializer(task, context=self.get_serializer_context()).data)
 
 
+class UserPathSchema(AutoSchema):
+    def get_operation_id(self):
+        return f"user_{super().get_operation_id()}"
+
+
 class UserPathTaskViewSet(TaskViewSet):
     """The same tasks under ``/api/{user_id}/tasks``, the path many frontends call."""
+
+    schema = UserPathSchema()
 
 
 def parse_task_id(value: str) -> int:

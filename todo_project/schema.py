@@ -1,0 +1,90 @@
+"""
+Hooks that make the OpenAPI document say what the API really does: the
+paths as the contract writes them, and the error answers of every operation.
+"""
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+VALIDATION_ERROR = {"$ref": "#/components/schemas/ValidationError"}
+
+ERROR_SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "properties": {
+            "detail": {"type": "string", "description": "Human readable."},
+            "code": {"type": "string", "description": "Machine readable, e.g. not_found."},
+        },
+        "required": ["detail", "code"],
+    },
+    "ValidationError": {
+        "type": "object",
+        "properties": {
+            "detail": {"type": "string"},
+            "code": {"type": "string", "enum": ["validation_error"]},
+            "errors": {
+                "type": "object",
+                "description": "Messages by field name (or non_field_errors).",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "required": ["detail", "code", "errors"],
+    },
+}
+
+DESCRIPTIONS = {
+    "400": ("Malformed JSON (parse_error).", ERROR),
+    "401": ("No token, a bad token or an expired one.", ERROR),
+    "403": ("Another user's task, or another user's id in the path.", ERROR),
+    "404": ("No such task.", ERROR),
+    "406": ("The Accept header asks for a format the API does not speak.", ERROR),
+    "413": ("The request body is too large.", ERROR),
+    "415": ("The body is neither JSON nor an HTML form.", ERROR),
+    "422": ("A field or query parameter fails validation.", VALIDATION_ERROR),
+    "429": ("Too many requests; see Retry-After.", ERROR),
+    "503": ("The database, or the key set of the auth server, cannot be reached.", ERROR),
+}
+BODY_METHODS = {"post", "put", "patch"}
+PUBLIC_PATHS = {"/api/health", "/api/schema/"}
+
+
+def strip_trailing_slashes(endpoints):
+    """The API answers with and without a slash; document it the contract's way."""
+    return [
+        (
+            path.rstrip("/") if path.startswith("/api/") and path not in PUBLIC_PATHS else path,
+            regex,
+            method,
+            callback,
+        )
+        for path, regex, method, callback in endpoints
+    ]
+
+
+def add_error_responses(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
+    for path, operations in result["paths"].items():
+        if path in PUBLIC_PATHS:
+            continue
+        for method, operation in operations.items():
+            for status in error_statuses(path, method, operation):
+                description, schema = DESCRIPTIONS[status]
+                operation["responses"].setdefault(
+                    status,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": schema}},
+                    },
+                )
+    return result
+
+
+def error_statuses(path, method, operation):
+    statuses = {"401", "406", "429", "503"}
+    if "{id}" in path:
+        statuses |= {"403", "404"}
+    if "{user_id}" in path:
+        statuses.add("403")
+    if method in BODY_METHODS:
+        statuses |= {"400", "413", "415", "422"}
+    if method == "get" and any(p["in"] == "query" for p in operation.get("parameters", [])):
+        statuses.add("422")
+    return sorted(statuses)
