@@ -34,6 +34,12 @@ def auth_settings(settings):
 
 
 @pytest.fixture
+def shared_secret():
+    """The BETTER_AUTH_SECRET every test starts with."""
+    return TEST_SECRET
+
+
+@pytest.fixture
 def make_token():
     """An HS256 token as a Next.js route would sign it; claims may be overridden or None'd."""
 

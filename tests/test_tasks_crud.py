@@ -15,7 +15,9 @@ def parse_time(value):
 
 
 def test_create_answers_201_with_exactly_the_task_fields(alice):
-    response = alice.post("/api/tasks", {"title": "Buy milk", "description": "2 litres"}, format="json")
+    response = alice.post(
+        "/api/tasks", {"title": "Buy milk", "description": "2 litres"}, format="json"
+    )
     assert response.status_code == 201
     assert set(response.json()) == TASK_KEYS
     assert response.json()["title"] == "Buy milk"
@@ -117,7 +119,9 @@ def test_a_deleted_task_is_gone(alice, add_task):
 
 def test_updated_at_moves_on_a_change_and_created_at_never(alice):
     created = alice.post("/api/tasks", {"title": "Buy milk"}, format="json").json()
-    changed = alice.patch(f"/api/tasks/{created['id']}", {"title": "Buy bread"}, format="json").json()
+    changed = alice.patch(
+        f"/api/tasks/{created['id']}", {"title": "Buy bread"}, format="json"
+    ).json()
     assert changed["created_at"] == created["created_at"]
     assert parse_time(changed["updated_at"]) > parse_time(created["updated_at"])
 
@@ -143,7 +147,9 @@ def test_it_ignores_fields_the_server_owns(alice, bob, field, value):
     assert bob.get("/api/tasks").json() == []
 
 
-@pytest.mark.parametrize("field, value", [("owner", "bob-id"), ("id", 999999), ("user_id", "bob-id")])
+@pytest.mark.parametrize(
+    "field, value", [("owner", "bob-id"), ("id", 999999), ("user_id", "bob-id")]
+)
 def test_an_update_cannot_move_or_renumber_a_task(alice, add_task, field, value):
     task = add_task("alice-id")
     response = alice.patch(f"/api/tasks/{task.pk}", {field: value}, format="json")

@@ -1,0 +1,101 @@
+"""
+The API under its production server (gunicorn, DEBUG off) on a loopback port,
+and a small HTTP client for talking to it, for tests that need real HTTP.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def live_server(env: dict[str, str], *, workers: int = 1):
+    """Run gunicorn with exactly ``env`` on top of PATH; yield the base URL."""
+    port = free_port()
+    full_env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "todo_project.settings",
+        "DEBUG": "false",
+        "DATABASE_URL": "",
+        "BETTER_AUTH_URL": "",
+        "BETTER_AUTH_JWKS_URL": "",
+        **env,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "todo_project.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--timeout",
+        "30",
+    ]
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
+        try:
+            wait_for_port(port, process, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def wait_for_port(port, process, log, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"the server exited:\n{log.read()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start listening in time")
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def http(method: str, url: str, *, token: str | None = None, body=None, headers=None, timeout=15):
+    """One request; any status is returned, not raised."""
+    request_headers = {"Accept": "application/json", **(headers or {})}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        request_headers["Content-Type"] = "application/json"
+    if token is not None:
+        request_headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=request_headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return HttpResponse(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return HttpResponse(error.code, dict(error.headers), error.read())

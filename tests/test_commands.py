@@ -1,0 +1,88 @@
+import time
+from io import StringIO
+
+import jwt
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+pytestmark = pytest.mark.django_db
+
+
+def mint(*args):
+    out = StringIO()
+    call_command("mint_token", *args, stdout=out)
+    return out.getvalue().strip()
+
+
+def verify(token):
+    out = StringIO()
+    call_command("verify_token", token, stdout=out)
+    return out.getvalue()
+
+
+def test_mint_token_makes_a_token_the_api_accepts(anonymous):
+    token = mint("alice-id", "--email", "alice@example.com", "--name", "Alice")
+    response = anonymous.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+
+
+def test_mint_token_signs_hs256_with_the_claims_asked_for(shared_secret):
+    token = mint("alice-id", "--email", "alice@example.com", "--ttl", "120")
+    claims = jwt.decode(token, shared_secret, algorithms=["HS256"])
+    assert claims["sub"] == "alice-id"
+    assert claims["email"] == "alice@example.com"
+    assert claims["exp"] - claims["iat"] == 120
+
+
+def test_mint_token_adds_the_configured_issuer_and_audience(settings, anonymous):
+    settings.BETTER_AUTH_ISSUER = "https://app.example.com"
+    settings.BETTER_AUTH_AUDIENCE = "https://api.example.com"
+    token = mint("alice-id")
+    assert anonymous.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+def test_mint_token_needs_a_secret(settings):
+    settings.BETTER_AUTH_SECRET = ""
+    with pytest.raises(CommandError, match="BETTER_AUTH_SECRET"):
+        mint("alice-id")
+
+
+def test_mint_token_refuses_a_non_positive_ttl():
+    with pytest.raises(CommandError, match="ttl"):
+        mint("alice-id", "--ttl", "0")
+
+
+def test_verify_token_accepts_a_good_token(make_token):
+    output = verify(make_token("alice-id", email="alice@example.com"))
+    assert "ACCEPTED: user 'alice-id'" in output
+    assert '"email": "alice@example.com"' in output
+
+
+def test_verify_token_takes_the_whole_header_value_too(make_token):
+    assert "ACCEPTED" in verify(f"Bearer {make_token('alice-id')}")
+
+
+@pytest.mark.parametrize(
+    "claims, check",
+    [
+        ({"exp": int(time.time()) - 3600}, "expired"),
+        ({"nbf": int(time.time()) + 3600}, "not_yet_valid"),
+        ({"secret": "wrong-secret-wrong-secret-wrong-secret!"}, "signature"),
+    ],
+)
+def test_verify_token_says_which_check_fails(make_token, claims, check):
+    with pytest.raises(CommandError, match=rf"REJECTED \({check}\)"):
+        verify(make_token("alice-id", **claims))
+
+
+def test_verify_token_names_a_wrong_issuer(make_token, settings):
+    settings.BETTER_AUTH_ISSUER = "https://app.example.com"
+    with pytest.raises(CommandError, match=r"REJECTED \(issuer\)"):
+        verify(make_token("alice-id", iss="https://evil.example.com"))
+
+
+def test_verify_token_never_prints_the_secret(make_token, shared_secret, capsys):
+    out = StringIO()
+    call_command("verify_token", make_token("alice-id"), stdout=out)
+    assert shared_secret not in out.getvalue()

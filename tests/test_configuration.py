@@ -1,0 +1,159 @@
+"""Settings come from the environment, and a configuration that cannot work fails loudly."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_SECRET = "k" * 8 + "Z9x-" * 8
+
+
+def run_manage(*args, **env):
+    """manage.py in a fresh process; empty values hide a developer's .env."""
+    base = {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "",
+        "SECRET_KEY": "",
+        "BETTER_AUTH_SECRET": "",
+        "BETTER_AUTH_URL": "",
+        "BETTER_AUTH_JWKS_URL": "",
+        "DATABASE_URL": "",
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_it_refuses_to_start_without_a_secret_key_in_production():
+    result = run_manage("check", BETTER_AUTH_SECRET=GOOD_SECRET)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_it_refuses_to_start_without_a_way_to_verify_tokens_in_production():
+    result = run_manage("check", SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "No way to verify tokens" in result.stderr
+
+
+def test_it_starts_in_production_with_a_key_and_a_secret():
+    result = run_manage("check", SECRET_KEY="x" * 50, BETTER_AUTH_SECRET=GOOD_SECRET)
+    assert result.returncode == 0, result.stderr
+
+
+def test_jwks_mode_alone_is_a_way_to_verify_tokens():
+    result = run_manage("check", SECRET_KEY="x" * 50, BETTER_AUTH_URL="http://localhost:3000")
+    assert result.returncode == 0, result.stderr
+
+
+def test_debug_without_any_mode_is_a_check_error():
+    result = run_manage("check", DEBUG="true")
+    assert result.returncode != 0
+    assert "authn.E001" in result.stderr
+
+
+def test_a_bad_boolean_fails_loudly():
+    result = run_manage("check", DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+def test_a_neon_url_reaches_psycopg_untouched():
+    url = "postgresql://neon:pw@ep-cool-name-123-pooler.us-east-2.aws.neon.tech/neondb"
+    code = (
+        "import json; from django.db import connection; "
+        "params = connection.get_connection_params(); "
+        "print(json.dumps({k: params.get(k) for k in ('host', 'dbname', 'sslmode', 'channel_binding')}))"
+    )
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        DEBUG="true",
+        BETTER_AUTH_SECRET=GOOD_SECRET,
+        DATABASE_URL=f"{url}?sslmode=require&channel_binding=require",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "host": "ep-cool-name-123-pooler.us-east-2.aws.neon.tech",
+        "dbname": "neondb",
+        "sslmode": "require",
+        "channel_binding": "require",
+    }
+
+
+def run_checks():
+    call_command("check", tags=["security"], stdout=open(os.devnull, "w"), stderr=None)
+
+
+@pytest.mark.parametrize("secret", ["change-me", "change-me-to-a-long-random-secret-0123456789"])
+def test_a_placeholder_secret_is_a_check_error(settings, secret):
+    settings.BETTER_AUTH_SECRET = secret
+    with pytest.raises(SystemCheckError, match="authn.E002"):
+        run_checks()
+
+
+def test_a_short_secret_is_a_check_error_in_production(settings):
+    settings.DEBUG = False
+    settings.BETTER_AUTH_SECRET = "too-short-1234"
+    with pytest.raises(SystemCheckError, match="authn.E003"):
+        run_checks()
+
+
+def test_a_short_secret_is_a_warning_while_developing(settings, capsys):
+    settings.DEBUG = True
+    settings.BETTER_AUTH_SECRET = "too-short-1234"
+    call_command("check", tags=["security"])
+    assert "authn.W001" in capsys.readouterr().err
+
+
+def test_a_long_random_secret_passes(settings):
+    settings.BETTER_AUTH_SECRET = GOOD_SECRET
+    run_checks()
+
+
+def test_an_unknown_algorithm_is_a_check_error(settings):
+    settings.BETTER_AUTH_JWT_ALGORITHMS = ["EdDSA", "none"]
+    with pytest.raises(SystemCheckError, match="authn.E004"):
+        run_checks()
+
+
+def test_a_plain_http_jwks_url_is_a_warning_in_production(settings, capsys):
+    settings.DEBUG = False
+    settings.BETTER_AUTH_URL = "http://auth.example.com"
+    call_command("check", tags=["security"])
+    assert "authn.W002" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "url", ["http://localhost:3000", "http://127.0.0.1:3000", "http://[::1]:3000"]
+)
+def test_a_loopback_jwks_url_is_fine(settings, capsys, url):
+    settings.DEBUG = False
+    settings.BETTER_AUTH_URL = url
+    call_command("check", tags=["security"])
+    assert "authn.W002" not in capsys.readouterr().err
+
+
+def test_every_model_change_has_a_migration(db):
+    call_command("makemigrations", "--check", "--dry-run", stdout=open(os.devnull, "w"))
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    import re
+
+    settings_source = (ROOT / "todo_project" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|float|list)\(\s*"([A-Z_]+)"', settings_source))
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert read and read == listed

@@ -1,0 +1,66 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(anonymous):
+    response = anonymous.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_schema_is_openapi_3_and_public(schema):
+    assert schema["openapi"].startswith("3.")
+    assert "/api/tasks" in schema["paths"]
+
+
+def test_the_schema_ignores_a_bad_token(anonymous):
+    response = anonymous.get("/api/schema/", HTTP_AUTHORIZATION="Bearer nonsense")
+    assert response.status_code == 200
+
+
+def test_the_schema_offers_bearer_authorization(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert {"type": "http", "scheme": "bearer"}.items() <= schemes["BetterAuthJWT"].items()
+    assert {"BetterAuthJWT": []} in schema["paths"]["/api/tasks"]["get"]["security"]
+
+
+def test_the_schema_lists_every_task_path(schema):
+    assert {
+        "/api/tasks",
+        "/api/tasks/{id}",
+        "/api/tasks/{id}/complete",
+        "/api/health",
+        "/api/{user_id}/tasks",
+        "/api/{user_id}/tasks/{id}",
+        "/api/{user_id}/tasks/{id}/complete",
+    } <= set(schema["paths"])
+
+
+def test_the_schema_documents_the_error_statuses(schema):
+    detail = schema["paths"]["/api/tasks/{id}"]
+    assert {"200", "401", "403", "404", "422"} <= set(detail["patch"]["responses"])
+    assert {"204", "401", "403", "404"} <= set(detail["delete"]["responses"])
+    create = schema["paths"]["/api/tasks"]["post"]["responses"]
+    assert {"201", "400", "401", "415", "422"} <= set(create)
+
+
+def test_the_schema_documents_the_list_parameters_and_headers(schema):
+    listing = schema["paths"]["/api/tasks"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in listing["parameters"]}
+    assert {"status", "sort", "search", "limit", "offset"} <= set(parameters)
+    assert parameters["status"]["schema"]["enum"] == ["all", "pending", "completed"]
+    assert {"X-Total-Count", "Link"} <= set(listing["responses"]["200"]["headers"])
+
+
+def test_the_task_schema_has_no_owner(schema):
+    task = schema["components"]["schemas"]["Task"]["properties"]
+    assert set(task) == {"id", "title", "description", "completed", "created_at", "updated_at"}
+
+
+@pytest.mark.parametrize("path", ["/docs", "/docs/", "/redoc", "/redoc/"])
+def test_the_documentation_pages_render(anonymous, path):
+    response = anonymous.get(path)
+    assert response.status_code == 200
+    assert b"/api/schema/" in response.content
