@@ -14,6 +14,8 @@ from authn import tokens
 from authn.models import User
 from tasks.models import Task
 
+from .jwks_server import JWKSServer
+
 TEST_SECRET = secrets.token_urlsafe(32)
 
 
@@ -88,3 +90,35 @@ def add_task(db):
         return Task.objects.create(owner=owner, title=title, **fields)
 
     return add
+
+
+@pytest.fixture
+def jwks_server(settings):
+    """A key set on 127.0.0.1, with the API in JWKS mode pointed at its origin."""
+    server = JWKSServer()
+    settings.BETTER_AUTH_URL = server.origin
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def jwt_claims(jwks_server):
+    """Claims as Better Auth's jwt plugin puts them in a token, for Alice."""
+
+    def make(sub="alice-id", **overrides):
+        now = int(time.time())
+        claims = {
+            "sub": sub,
+            "id": sub,
+            "email": "alice@example.com",
+            "name": "Alice",
+            "emailVerified": True,
+            "iat": now,
+            "exp": now + 900,
+            "iss": jwks_server.origin,
+            "aud": jwks_server.origin,
+            **overrides,
+        }
+        return {name: value for name, value in claims.items() if value is not None}
+
+    return make

@@ -27,37 +27,38 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(env: dict[str, str], *, workers: int = 1):
-    """Run gunicorn with exactly ``env`` on top of PATH; yield the base URL."""
+    """
+    Run gunicorn with exactly ``env`` on top of PATH; yield the base URL.
+
+    Without a DATABASE_URL in ``env``, the server gets a migrated SQLite file
+    of its own (the test database lives in this process, out of its reach).
+    """
     port = free_port()
-    full_env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "todo_project.settings",
-        "DEBUG": "false",
-        "DATABASE_URL": "",
-        "BETTER_AUTH_URL": "",
-        "BETTER_AUTH_JWKS_URL": "",
-        **env,
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "todo_project.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--timeout",
-        "30",
-    ]
-    with tempfile.TemporaryFile(mode="w+") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
-        try:
-            wait_for_port(port, process, log)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    with tempfile.TemporaryDirectory() as workdir:
+        full_env = {
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "todo_project.settings",
+            "DEBUG": "false",
+            "DATABASE_URL": f"sqlite:///{workdir}/db.sqlite3",
+            "BETTER_AUTH_URL": "",
+            "BETTER_AUTH_JWKS_URL": "",
+            **env,
+        }
+        if "DATABASE_URL" not in env:
+            migrate = [sys.executable, "manage.py", "migrate", "--no-input"]
+            subprocess.run(migrate, cwd=ROOT, env=full_env, check=True, capture_output=True)
+        command = [
+            sys.executable, "-m", "gunicorn", "todo_project.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "30",
+        ]  # fmt: skip
+        with open(f"{workdir}/server.log", "w+") as log:
+            process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
+            try:
+                wait_for_port(port, process, log)
+                yield f"http://127.0.0.1:{port}"
+            finally:
+                process.terminate()
+                process.wait(timeout=15)
 
 
 def wait_for_port(port, process, log, timeout=30.0):

@@ -86,3 +86,29 @@ def test_verify_token_never_prints_the_secret(make_token, shared_secret, capsys)
     out = StringIO()
     call_command("verify_token", make_token("alice-id"), stdout=out)
     assert shared_secret not in out.getvalue()
+
+
+def test_verify_token_accepts_a_jwks_token(jwks_server, jwt_claims):
+    output = verify(jwks_server.add_key("ES256").sign(jwt_claims()))
+    assert "ACCEPTED: user 'alice-id'" in output
+    assert '"alg": "ES256"' in output
+    assert f"expected issuer: {jwks_server.origin}" in output
+
+
+def test_verify_token_names_an_unreachable_jwks(jwks_server, jwt_claims):
+    token = jwks_server.add_key().sign(jwt_claims())
+    jwks_server.down = True
+    with pytest.raises(CommandError, match=r"REJECTED \(jwks_unreachable\)"):
+        verify(token)
+
+
+def test_verify_token_names_an_unknown_kid(jwks_server, jwt_claims):
+    token = jwks_server.add_key().sign(jwt_claims(), kid="a-kid-nobody-published")
+    with pytest.raises(CommandError, match=r"REJECTED \(kid\)"):
+        verify(token)
+
+
+def test_verify_token_names_a_disallowed_algorithm(jwks_server, jwt_claims, settings):
+    settings.BETTER_AUTH_JWT_ALGORITHMS = ["EdDSA"]
+    with pytest.raises(CommandError, match=r"REJECTED \(algorithm\)"):
+        verify(jwks_server.add_key("RS256").sign(jwt_claims()))
