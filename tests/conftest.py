@@ -8,6 +8,7 @@ import time
 
 import jwt
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from authn import tokens
@@ -17,6 +18,12 @@ from tasks.models import Task
 from .jwks_server import JWKSServer
 
 TEST_SECRET = secrets.token_urlsafe(32)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttle counts live in the cache; each test starts with none."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

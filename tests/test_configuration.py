@@ -154,6 +154,10 @@ def test_env_example_lists_every_variable_the_settings_read():
     import re
 
     settings_source = (ROOT / "todo_project" / "settings.py").read_text()
-    read = set(re.findall(r'env_(?:str|bool|int|float|list)\(\s*"([A-Z_]+)"', settings_source))
+    read = set(
+        re.findall(
+            r'(?:env_(?:str|bool|int|float|list)|throttle_rate)\(\s*"([A-Z_]+)"', settings_source
+        )
+    )
     listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     assert read and read == listed

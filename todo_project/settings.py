@@ -7,6 +7,7 @@ the README explains them. No other module reads ``os.environ``.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +63,17 @@ def env_float(name: str, default: float) -> float:
     if number <= 0:
         raise ImproperlyConfigured(f"{name} must be positive, not {number}.")
     return number
+
+
+def throttle_rate(name: str, default: str) -> str | None:
+    """A DRF rate such as "100/minute", or None for "off"."""
+    value = env_str(name, default)
+    if value.lower() in ("off", "none", "0"):
+        return None
+    number, _, period = value.partition("/")
+    if not number.isdigit() or period[:1] not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(f"{name} must look like 100/minute or off, not {value!r}.")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -126,7 +138,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "todo_project.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files for the admin, the browsable API and Swagger UI, also with DEBUG off.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "todo_project.middleware.BodySizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -163,9 +179,18 @@ DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
         conn_max_age=env_int("CONN_MAX_AGE", 60),
+        # A connection Neon dropped while its compute slept is replaced, not reused.
         conn_health_checks=True,
     ),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"]["OPTIONS"]
+    _options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
+    # A pooler in transaction mode (Neon's "-pooler" host, PgBouncer) cannot
+    # keep a server-side cursor open between transactions.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+        "DATABASE_POOLER", "-pooler" in DATABASES["default"]["HOST"]
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "authn.User"
@@ -184,6 +209,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Served from the apps when collectstatic has not run, so a fresh deployment
+# still has its CSS and JavaScript.
+WHITENOISE_USE_FINDERS = True
+# ...and then STATIC_ROOT need not exist, which WhiteNoise would warn about.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+
+# The largest request body accepted (413 beyond it); a task is a few KB at most.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 64 * 1024, minimum=1024)
 
 
 # Django REST Framework and the OpenAPI schema.
@@ -208,6 +241,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "todo_project.errors.exception_handler",
+    # Per user (per address before sign-in). Counted per process with the
+    # default cache; "off" disables a limit.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "todo_project.throttling.UserThrottle",
+        "todo_project.throttling.AnonThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": throttle_rate("THROTTLE_USER_RATE", "1200/minute"),
+        "anon": throttle_rate("THROTTLE_ANON_RATE", "600/minute"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -246,16 +289,36 @@ CORS_ALLOW_HEADERS = ["authorization", "content-type"]
 CORS_EXPOSE_HEADERS = ["X-Total-Count", "Link", "X-Request-ID"]
 
 
-# Behind a proxy that ends TLS; both are off unless the deployment says so.
+# HTTPS. TLS usually ends at the platform's proxy, which also redirects plain
+# HTTP, so both switches are off unless the deployment says otherwise; Django's
+# reminder about the redirect (security.W008) is silenced for that reason.
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SILENCED_SYSTEM_CHECKS = ["security.W008"]
+
+# Sent only over HTTPS, so plain HTTP on loopback is unaffected.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "loggers": {
+        # todo.requests already logs every request once; keep Django's own
+        # request logger for server errors only.
+        "django.request": {"level": "ERROR"},
+    },
 }

@@ -19,6 +19,7 @@ class HealthView(APIView):
 
     authentication_classes = []
     permission_classes = []
+    throttle_classes = []
     renderer_classes = [JSONRenderer]
 
     @extend_schema(auth=[], responses={200: HEALTH, 503: HEALTH})
