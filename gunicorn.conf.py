@@ -1,0 +1,24 @@
+"""
+gunicorn settings, read from the working directory: ``gunicorn`` alone starts the API.
+
+Workers and threads follow the CPU count. WEB_CONCURRENCY (workers),
+GUNICORN_THREADS and PORT override them, as on most platforms; these are
+server settings, so they are read here rather than in Django's settings.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "todo_project.wsgi:application"
+bind = [f"0.0.0.0:{os.environ['PORT']}"] if os.environ.get("PORT") else ["127.0.0.1:8000"]
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 2)
+worker_class = "gthread" if threads > 1 else "sync"
+
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# The app logs one line per request (todo.requests); gunicorn's access log would repeat it.
+accesslog = None
+errorlog = "-"
