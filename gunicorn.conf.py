@@ -16,6 +16,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() *
 threads = int(os.environ.get("GUNICORN_THREADS") or 2)
 worker_class = "gthread" if threads > 1 else "sync"
 
+# Room for a header up to 64 KiB, so an oversized token reaches the app and
+# gets its 401 rather than the server's bare 431.
+limit_request_field_size = 65536
+
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

@@ -167,8 +167,17 @@ def verify_token(raw_token: str) -> dict[str, Any]:
         raise TokenRejected("claims", str(e)) from e
     except (jwt.InvalidTokenError, jwt.PyJWKError) as e:
         raise TokenRejected("invalid", str(e)) from e
+    check_time_claims(claims)
     check_subject(claims.get("sub"))
     return claims
+
+
+def check_time_claims(claims: dict[str, Any]) -> None:
+    # PyJWT reads "exp": "1999999999" as a number; RFC 7519 asks for a JSON number.
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise TokenRejected("claims", f"{name} must be a number")
 
 
 def check_subject(subject: Any) -> None:

@@ -1,3 +1,5 @@
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
@@ -29,10 +31,38 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid")
 
 
+# What the schema promises must be exactly what is accepted, for clients and
+# for fuzzers alike: no NUL anywhere (PostgreSQL cannot store it), and a title
+# of 1 to 200 characters once the white space around it is trimmed.
+NO_NUL = RegexValidator(r"^[^\x00]*$", "Null characters are not allowed.")
+TITLE_PATTERN = r"^\s*[^\s\x00](?:[^\x00]{0,198}[^\s\x00])?\s*$"
+
+
+def at_most_200_characters(value: str) -> None:
+    if len(value) > 200:
+        raise serializers.ValidationError("Ensure this field has no more than 200 characters.")
+
+
+@extend_schema_field({"type": "string", "pattern": TITLE_PATTERN})
+class TitleField(StrictCharField):
+    """
+    1..200 characters after trimming. The limit is a plain validator, not
+    max_length, because the schema would then also cap the untrimmed length.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(validators=[at_most_200_characters], **kwargs)
+
+
 class TaskSerializer(serializers.ModelSerializer):
-    title = StrictCharField(max_length=200)
+    title = TitleField()
     description = StrictCharField(
-        max_length=1000, required=False, allow_null=True, allow_blank=True, trim_whitespace=False
+        max_length=1000,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        validators=[NO_NUL],
     )
     completed = StrictBooleanField(required=False)
 
@@ -51,11 +81,27 @@ class CompletionSerializer(serializers.Serializer):
 SORT_FIELDS = ["-created_at", "created_at", "-updated_at", "updated_at", "title", "-title"]
 
 
+class QueryIntegerField(serializers.IntegerField):
+    """Plain digits only: DRF would also take "1.0" or " 5 "."""
+
+    def to_internal_value(self, data):
+        if not (isinstance(data, str) and data.isascii() and data.isdigit()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TaskListQuerySerializer(serializers.Serializer):
     """The query parameters of the task list: a bad value is a 422, never ignored."""
 
     status = serializers.ChoiceField(choices=["all", "pending", "completed"], default="all")
     sort = serializers.ChoiceField(choices=SORT_FIELDS, default="-created_at")
-    search = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=100)
-    offset = serializers.IntegerField(required=False, min_value=0)
+    # Not trimmed, so that the length limit is the length sent.
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        trim_whitespace=False,
+        validators=[NO_NUL],
+    )
+    limit = QueryIntegerField(required=False, min_value=1, max_value=100)
+    offset = QueryIntegerField(required=False, min_value=0)

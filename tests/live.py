@@ -45,8 +45,7 @@ def live_server(env: dict[str, str], *, workers: int = 1):
             **env,
         }
         if "DATABASE_URL" not in env:
-            migrate = [sys.executable, "manage.py", "migrate", "--no-input"]
-            subprocess.run(migrate, cwd=ROOT, env=full_env, check=True, capture_output=True)
+            migrate(full_env)
         command = [
             sys.executable, "-m", "gunicorn", "todo_project.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "30",
@@ -59,6 +58,13 @@ def live_server(env: dict[str, str], *, workers: int = 1):
             finally:
                 process.terminate()
                 process.wait(timeout=15)
+
+
+def migrate(env: dict[str, str]) -> None:
+    """Run the migrations in a fresh process with ``env`` (project settings)."""
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "todo_project.settings", **env}
+    command = [sys.executable, "manage.py", "migrate", "--no-input"]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
 
 
 def wait_for_port(port, process, log, timeout=30.0):

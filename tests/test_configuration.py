@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -151,8 +152,6 @@ def test_every_model_change_has_a_migration(db):
 
 
 def test_env_example_lists_every_variable_the_settings_read():
-    import re
-
     settings_source = (ROOT / "todo_project" / "settings.py").read_text()
     read = set(
         re.findall(
@@ -161,3 +160,10 @@ def test_env_example_lists_every_variable_the_settings_read():
     )
     listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
     assert read and read == listed
+
+
+def test_the_readme_documents_every_variable():
+    settings_source = (ROOT / "todo_project" / "settings.py").read_text()
+    read = set(re.findall(r'(?:env_\w+|throttle_rate)\(\s*"([A-Z_]+)"', settings_source))
+    readme = (ROOT / "README.md").read_text()
+    assert {name for name in read if f"`{name}`" not in readme} == set()

@@ -3,6 +3,8 @@ Hooks that make the OpenAPI document say what the API really does: the
 paths as the contract writes them, and the error answers of every operation.
 """
 
+import re
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 VALIDATION_ERROR = {"$ref": "#/components/schemas/ValidationError"}
 
@@ -59,7 +61,36 @@ def strip_trailing_slashes(endpoints):
     ]
 
 
+BLANK_STRING = {"type": "string", "maxLength": 0}
+
+
+def collapse_blank_alternatives(node):
+    """
+    drf-spectacular writes an optional string with a pattern as
+    ``oneOf: [{pattern...}, {maxLength: 0}]``; where the pattern already takes
+    "", the blank matches both and ``oneOf`` (exactly one) would refuse it.
+    """
+    if isinstance(node, list):
+        for item in node:
+            collapse_blank_alternatives(item)
+        return
+    if not isinstance(node, dict):
+        return
+    alternatives = node.get("oneOf")
+    if (
+        isinstance(alternatives, list)
+        and len(alternatives) == 2
+        and alternatives[1] == BLANK_STRING
+        and "minLength" not in alternatives[0]
+        and re.search(alternatives[0].get("pattern", ""), "")
+    ):
+        node.update(node.pop("oneOf")[0])
+    for value in node.values():
+        collapse_blank_alternatives(value)
+
+
 def add_error_responses(result, generator, request, public):
+    collapse_blank_alternatives(result)
     result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
     for path, operations in result["paths"].items():
         if path in PUBLIC_PATHS:

@@ -183,8 +183,14 @@ DATABASES = {
         conn_health_checks=True,
     ),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several server processes write to one file: WAL lets readers go on, and
+    # IMMEDIATE transactions wait for the write lock instead of failing on it.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _options = DATABASES["default"]["OPTIONS"]
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
     # A pooler in transaction mode (Neon's "-pooler" host, PgBouncer) cannot
     # keep a server-side cursor open between transactions.
@@ -264,6 +270,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Clients send JSON; the form encodings are only for the browsable API's forms.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "ENUM_NAME_OVERRIDES": {"HealthStateEnum": ["ok", "unavailable"]},
     "SCHEMA_PATH_PREFIX": "/api",
