@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import User
 
@@ -38,4 +40,6 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.display(description="tasks", ordering="task_total")
     def task_count(self, user):
-        return user.task_total
+        """The count, linking to this user's tasks: the admin's filter by owner."""
+        url = reverse("admin:tasks_task_changelist")
+        return format_html('<a href="{}?owner__id__exact={}">{}</a>', url, user.pk, user.task_total)

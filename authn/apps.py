@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class AuthnConfig(AppConfig):
     name = "authn"
-    verbose_name = "Authentication"
+    verbose_name = "Better Auth users"
 
     def ready(self):
         # Registers the system checks and the OpenAPI description of the auth class.

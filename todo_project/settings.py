@@ -275,6 +275,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "ENUM_NAME_OVERRIDES": {"HealthStateEnum": ["ok", "unavailable"]},
     "SCHEMA_PATH_PREFIX": "/api",
+    # Swagger UI's Authorize dialog offers the bearer token only: the session
+    # cookie is the browsable API's, and cannot be pasted in.
+    "AUTHENTICATION_WHITELIST": ["authn.authentication.BetterAuthJWTAuthentication"],
     "PREPROCESSING_HOOKS": ["todo_project.schema.strip_trailing_slashes"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -8,6 +8,11 @@ from tasks.views import TaskViewSet, UserPathTaskViewSet
 from . import errors
 from .views import HealthView
 
+admin.site.site_header = "Todo API administration"
+admin.site.site_title = "Todo API"
+# The site itself is an API: "View site" leads to its documentation.
+admin.site.site_url = "/docs"
+
 router = SimpleRouter()
 # Both /api/tasks and /api/tasks/ answer, with no redirect: a redirect would
 # drop a POST body and the Authorization header in some clients.
