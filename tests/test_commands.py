@@ -112,3 +112,16 @@ def test_verify_token_names_a_disallowed_algorithm(jwks_server, jwt_claims, sett
     settings.BETTER_AUTH_JWT_ALGORITHMS = ["EdDSA"]
     with pytest.raises(CommandError, match=r"REJECTED \(algorithm\)"):
         verify(jwks_server.add_key("RS256").sign(jwt_claims()))
+
+
+def test_createsuperuser_makes_staff_with_a_generated_id(monkeypatch):
+    from authn.models import User
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-staff-password-42")
+    call_command(
+        "createsuperuser", "--no-input", "--username", "staff", "--email", "staff@example.com"
+    )
+    user = User.objects.get(username="staff")
+    assert len(user.pk) == 32 and user.pk.isalnum()
+    assert user.is_staff and user.is_superuser
+    assert user.check_password("a-long-staff-password-42")

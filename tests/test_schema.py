@@ -64,3 +64,11 @@ def test_the_documentation_pages_render(anonymous, path):
     response = anonymous.get(path)
     assert response.status_code == 200
     assert b"/api/schema/" in response.content
+
+
+def test_the_schema_documents_the_response_headers(schema):
+    responses = schema["paths"]["/api/tasks"]["get"]["responses"]
+    assert "X-Request-ID" in responses["200"]["headers"]
+    assert "WWW-Authenticate" in responses["401"]["headers"]
+    assert "Retry-After" in responses["429"]["headers"]
+    assert "X-Request-ID" in schema["paths"]["/api/health"]["get"]["responses"]["503"]["headers"]

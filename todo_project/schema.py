@@ -44,6 +44,15 @@ DESCRIPTIONS = {
     "429": ("Too many requests; see Retry-After.", ERROR),
     "503": ("The database, or the key set of the auth server, cannot be reached.", ERROR),
 }
+HEADERS = {
+    "X-Request-ID": {
+        "schema": {"type": "string"},
+        "description": "The request's id: the client's own when it is short and plain.",
+    },
+    "WWW-Authenticate": {"schema": {"type": "string", "enum": ["Bearer"]}},
+    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."},
+}
+HEADERS_BY_STATUS = {"401": ["WWW-Authenticate"], "429": ["Retry-After"]}
 BODY_METHODS = {"post", "put", "patch"}
 PUBLIC_PATHS = {"/api/health", "/api/schema/"}
 
@@ -93,19 +102,26 @@ def add_error_responses(result, generator, request, public):
     collapse_blank_alternatives(result)
     result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
     for path, operations in result["paths"].items():
-        if path in PUBLIC_PATHS:
-            continue
         for method, operation in operations.items():
-            for status in error_statuses(path, method, operation):
-                description, schema = DESCRIPTIONS[status]
-                operation["responses"].setdefault(
-                    status,
-                    {
-                        "description": description,
-                        "content": {"application/json": {"schema": schema}},
-                    },
-                )
+            if path not in PUBLIC_PATHS:
+                for status in error_statuses(path, method, operation):
+                    description, schema = DESCRIPTIONS[status]
+                    operation["responses"].setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": schema}},
+                        },
+                    )
+            add_headers(operation["responses"])
     return result
+
+
+def add_headers(responses):
+    for status, response in responses.items():
+        headers = response.setdefault("headers", {})
+        for name in ["X-Request-ID", *HEADERS_BY_STATUS.get(status, [])]:
+            headers.setdefault(name, HEADERS[name])
 
 
 def error_statuses(path, method, operation):
