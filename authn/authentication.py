@@ -1,7 +1,11 @@
 """The DRF authentication class for Better Auth JWTs, in four small steps."""
 
+import time
 from typing import Any
 
+from django.core.signals import setting_changed
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models.signals import post_delete, post_save
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
@@ -60,13 +64,20 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
         The local row for ``sub``, made on the user's first request.
 
         Nothing is written unless the row is new or the token's email or name
-        changed, so an ordinary request only reads.
+        changed, so an ordinary request only reads, and a user read in the
+        last few seconds (``known_users``) not even that.
         """
         profile = profile_from_claims(claims)
+        user = known_users.get(claims["sub"])
+        if user is not None and not profile_changed(user, profile):
+            return user
         try:
             user = User.objects.get(pk=claims["sub"])
         except User.DoesNotExist:
             user = create_user(claims["sub"], profile)
+        else:
+            if user.is_active and not profile_changed(user, profile):
+                known_users.add(user)
         if not user.is_active:
             raise InvalidToken("user inactive")
         changed = [field for field, value in profile.items() if getattr(user, field) != value]
@@ -75,6 +86,76 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
                 setattr(user, field, profile[field])
             user.save(update_fields=changed)
         return user
+
+
+def profile_changed(user: User, profile: dict[str, str]) -> bool:
+    return any(getattr(user, field) != value for field, value in profile.items())
+
+
+class KnownUsers:
+    """
+    Active users whose row was read in the last few seconds, in this process,
+    so that a user's next requests authenticate without a query (about a
+    millisecond of CPU each; bench/README.md).
+
+    The trade-off: what the token does not carry is seen late. A user
+    deactivated or deleted in the admin keeps access for up to ``ttl``
+    seconds in the other worker processes (at once in the one that saved the
+    change), and a task made by a user deleted meanwhile fails. A token whose
+    email or name differs from the remembered row still goes to the database,
+    so the row follows the token as before. Only rows as read from the
+    database are remembered, never one this request has just made or changed.
+    """
+
+    def __init__(self, ttl: float, max_size: int):
+        self.ttl = ttl
+        self.max_size = max_size
+        self.fields = [field.attname for field in User._meta.concrete_fields]
+        self.entries: dict[str, tuple[float, tuple]] = {}
+        self.clock = time.monotonic
+
+    def get(self, user_id: str) -> User | None:
+        entry = self.entries.get(user_id)
+        if entry is None:
+            return None
+        expires, values = entry
+        if self.clock() >= expires:
+            self.entries.pop(user_id, None)
+            return None
+        # A fresh instance per request, as a query would give, never a shared one.
+        return User.from_db(DEFAULT_DB_ALIAS, self.fields, values)
+
+    def add(self, user: User) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self.entries) >= self.max_size:
+            self.entries.clear()
+        values = tuple(getattr(user, field) for field in self.fields)
+        self.entries[user.pk] = (self.clock() + self.ttl, values)
+
+    def forget(self, user_id: str) -> None:
+        self.entries.pop(user_id, None)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+known_users = KnownUsers(ttl=5.0, max_size=10_000)
+
+
+def forget_saved_user(sender, instance, **kwargs):
+    known_users.forget(instance.pk)
+
+
+def forget_all_users(**kwargs):
+    # A new configuration (tests change settings between cases, and roll back
+    # the rows the entries came from) starts from an empty cache.
+    known_users.clear()
+
+
+post_save.connect(forget_saved_user, sender=User, dispatch_uid="authn.forget_saved_user")
+post_delete.connect(forget_saved_user, sender=User, dispatch_uid="authn.forget_deleted_user")
+setting_changed.connect(forget_all_users, dispatch_uid="authn.forget_all_users")
 
 
 def profile_from_claims(claims: dict[str, Any]) -> dict[str, str]:

@@ -24,6 +24,11 @@ class Task(models.Model):
         indexes = [
             # The list query: one user's tasks, newest first.
             models.Index(fields=["owner", "-created_at", "-id"], name="task_owner_created_idx"),
+            # The other sorts, read forwards or backwards: a page of a user with
+            # 10,000 tasks comes from the index instead of sorting them all
+            # (7 ms down to 0.04 ms on PostgreSQL; bench/README.md).
+            models.Index(fields=["owner", "title", "id"], name="task_owner_title_idx"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="task_owner_updated_idx"),
         ]
 
     def __str__(self):
