@@ -72,6 +72,16 @@ class TaskSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
+def represent_task_row(row: dict) -> dict:
+    """
+    TaskSerializer's output for a row of ``Task.objects.values(*Meta.fields)``:
+    timestamps are aware UTC datetimes, written as DRF writes them ("...Z").
+    """
+    for field in ("created_at", "updated_at"):
+        row[field] = row[field].isoformat().replace("+00:00", "Z")
+    return row
+
+
 class CompletionSerializer(serializers.Serializer):
     """The body of ``PATCH .../complete``: ``completed`` sets, its absence flips."""
 

@@ -169,3 +169,21 @@ def test_no_response_holds_the_owner_id(alice, add_task):
         alice.patch(f"/api/tasks/{task.pk}/complete").content,
     ]
     assert all(b"alice-id" not in body and b"owner" not in body for body in bodies)
+
+
+def test_the_list_writes_each_task_exactly_as_the_detail_does(alice, add_task):
+    """The list formats rows itself, for speed; it must match TaskSerializer to the byte."""
+    from datetime import UTC, datetime
+
+    add_task("alice-id", "plain")
+    add_task("alice-id", "ünïcødé ✓", description="", completed=True)
+    whole_second = add_task("alice-id", "whole second", description=None)
+    Task.objects.filter(pk=whole_second.pk).update(
+        created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        updated_at=datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC),
+    )
+    for task in alice.get("/api/tasks").json():
+        assert task == alice.get(f"/api/tasks/{task['id']}").json()
+    assert alice.get("/api/tasks", {"limit": 2, "offset": 1}).json() == [
+        alice.get(f"/api/tasks/{task['id']}").json() for task in alice.get("/api/tasks").json()[1:3]
+    ]
