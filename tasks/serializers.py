@@ -71,6 +71,19 @@ class TaskSerializer(serializers.ModelSerializer):
         fields = ["id", "title", "description", "completed", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
+    def update(self, instance, validated_data):
+        # Only a real change is written, and only then does updated_at move.
+        changed = {
+            field: value
+            for field, value in validated_data.items()
+            if getattr(instance, field) != value
+        }
+        if changed:
+            for field, value in changed.items():
+                setattr(instance, field, value)
+            instance.save(update_fields=list(changed))
+        return instance
+
 
 def represent_task_row(row: dict) -> dict:
     """

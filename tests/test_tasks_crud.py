@@ -187,3 +187,15 @@ def test_the_list_writes_each_task_exactly_as_the_detail_does(alice, add_task):
     assert alice.get("/api/tasks", {"limit": 2, "offset": 1}).json() == [
         alice.get(f"/api/tasks/{task['id']}").json() for task in alice.get("/api/tasks").json()[1:3]
     ]
+
+
+@pytest.mark.parametrize(
+    "method, body",
+    [("patch", {"title": "Buy milk"}), ("put", {}), ("put", {"completed": False})],
+)
+def test_an_update_that_changes_nothing_leaves_updated_at(alice, add_task, method, body):
+    task = add_task("alice-id", "Buy milk")
+    response = getattr(alice, method)(f"/api/tasks/{task.pk}", body, format="json")
+    assert response.status_code == 200
+    assert parse_time(response.json()["updated_at"]) == task.updated_at
+    assert Task.objects.get(pk=task.pk).updated_at == task.updated_at
