@@ -93,3 +93,10 @@ def test_a_signed_in_staff_user_sees_their_own_tasks_only(admin_client, admin_us
     add_task("alice-id", "alice task")
     response = admin_client.get("/api/tasks", HTTP_ACCEPT="application/json")
     assert [task["title"] for task in response.json()] == ["staff task"]
+
+
+def test_an_accept_header_the_api_cannot_satisfy_is_a_json_406(alice):
+    response = alice.get("/api/tasks", HTTP_ACCEPT="application/xml")
+    assert response.status_code == 406
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_acceptable"
