@@ -13,7 +13,9 @@ PLACEHOLDER_MARKERS = ("change-me", "changeme", "change_me", "placeholder", "you
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
 
-@register(Tags.security)
+# A deployment check: manage.py commands run without a token mode (a build step
+# has no secrets), the server itself refuses to start (todo_project/startup.py).
+@register(Tags.security, deploy=True)
 def check_verification_mode(app_configs, **kwargs):
     if settings.BETTER_AUTH_SECRET or tokens.jwks_url():
         return []

@@ -15,51 +15,74 @@ ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "k" * 8 + "Z9x-" * 8
 
 
-def run_manage(*args, **env):
-    """manage.py in a fresh process; empty values hide a developer's .env."""
-    base = {
-        "PATH": os.environ["PATH"],
-        "DEBUG": "",
-        "SECRET_KEY": "",
-        "BETTER_AUTH_SECRET": "",
-        "BETTER_AUTH_URL": "",
-        "BETTER_AUTH_JWKS_URL": "",
-        "DATABASE_URL": "",
-    }
+BASE_ENV = {
+    "DEBUG": "",
+    "SECRET_KEY": "",
+    "BETTER_AUTH_SECRET": "",
+    "BETTER_AUTH_URL": "",
+    "BETTER_AUTH_JWKS_URL": "",
+    "DATABASE_URL": "",
+}
+
+
+def run_python(*args, **env):
+    """Python in a fresh process at the project root; empty values hide a developer's .env."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=ROOT,
-        env={**base, **env},
+        env={"PATH": os.environ["PATH"], **BASE_ENV, **env},
         capture_output=True,
         text=True,
         timeout=60,
     )
 
 
+def run_manage(*args, **env):
+    return run_python("manage.py", *args, **env)
+
+
+def start_server(**env):
+    """Build the WSGI application as gunicorn does, without serving."""
+    return run_python("-c", "import todo_project.wsgi", **env)
+
+
 def test_it_refuses_to_start_without_a_secret_key_in_production():
-    result = run_manage("check", BETTER_AUTH_SECRET=GOOD_SECRET)
+    result = start_server(BETTER_AUTH_SECRET=GOOD_SECRET)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_it_refuses_to_start_without_a_way_to_verify_tokens_in_production():
-    result = run_manage("check", SECRET_KEY="x" * 50)
+def test_it_refuses_to_start_without_a_way_to_verify_tokens():
+    for debug in ("false", "true"):
+        result = start_server(DEBUG=debug, SECRET_KEY="x" * 50)
+        assert result.returncode != 0
+        assert "No way to verify tokens" in result.stderr
+
+
+def test_runserver_refuses_too_before_its_autoreloader_starts():
+    result = run_manage("runserver", "127.0.0.1:9", BETTER_AUTH_SECRET=GOOD_SECRET)
     assert result.returncode != 0
-    assert "No way to verify tokens" in result.stderr
+    assert "SECRET_KEY must be set" in result.stderr
 
 
 def test_it_starts_in_production_with_a_key_and_a_secret():
-    result = run_manage("check", SECRET_KEY="x" * 50, BETTER_AUTH_SECRET=GOOD_SECRET)
+    result = start_server(SECRET_KEY="x" * 50, BETTER_AUTH_SECRET=GOOD_SECRET)
     assert result.returncode == 0, result.stderr
 
 
 def test_jwks_mode_alone_is_a_way_to_verify_tokens():
-    result = run_manage("check", SECRET_KEY="x" * 50, BETTER_AUTH_URL="http://localhost:3000")
+    result = start_server(SECRET_KEY="x" * 50, BETTER_AUTH_URL="http://localhost:3000")
     assert result.returncode == 0, result.stderr
 
 
-def test_debug_without_any_mode_is_a_check_error():
-    result = run_manage("check", DEBUG="true")
+def test_manage_py_commands_run_without_any_configuration():
+    """A build step (migrate, collectstatic) has no secrets; only serving needs them."""
+    result = run_manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_reports_a_missing_token_mode():
+    result = run_manage("check", "--deploy", SECRET_KEY="x" * 50)
     assert result.returncode != 0
     assert "authn.E001" in result.stderr
 
@@ -71,7 +94,7 @@ def test_a_bad_boolean_fails_loudly():
 
 
 def test_a_neon_url_reaches_psycopg_untouched():
-    url = "postgresql://neon:pw@ep-cool-name-123-pooler.us-east-2.aws.neon.tech/neondb"
+    url = "postgresql://neon@ep-cool-name-123-pooler.us-east-2.aws.neon.tech/neondb"
     code = (
         "import json; from django.db import connection; "
         "params = connection.get_connection_params(); "

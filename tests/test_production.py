@@ -103,8 +103,8 @@ def test_a_pooler_host_disables_server_side_cursors():
         "print(connection.settings_dict['DISABLE_SERVER_SIDE_CURSORS'], "
         "connection.settings_dict['OPTIONS']['connect_timeout'])"
     )
-    pooled = "postgresql://u:p@ep-x-pooler.eu-central-1.aws.neon.tech/db?sslmode=require"
-    direct = "postgresql://u:p@ep-x.eu-central-1.aws.neon.tech/db?sslmode=require"
+    pooled = "postgresql://app@ep-x-pooler.eu-central-1.aws.neon.tech/db?sslmode=require"
+    direct = "postgresql://app@ep-x.eu-central-1.aws.neon.tech/db?sslmode=require"
     for url, env, expected in [
         (pooled, {}, "True 5"),
         (direct, {}, "False 5"),
