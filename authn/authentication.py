@@ -69,27 +69,28 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
         """
         profile = profile_from_claims(claims)
         user = known_users.get(claims["sub"])
-        if user is not None and not profile_changed(user, profile):
+        if user is not None and not changed_fields(user, profile):
             return user
         try:
             user = User.objects.get(pk=claims["sub"])
+            read_from_database = True
         except User.DoesNotExist:
             user = create_user(claims["sub"], profile)
-        else:
-            if user.is_active and not profile_changed(user, profile):
-                known_users.add(user)
+            read_from_database = False
         if not user.is_active:
             raise InvalidToken("user inactive")
-        changed = [field for field, value in profile.items() if getattr(user, field) != value]
+        changed = changed_fields(user, profile)
         if changed:
             for field in changed:
                 setattr(user, field, profile[field])
             user.save(update_fields=changed)
+        elif read_from_database:
+            known_users.add(user)
         return user
 
 
-def profile_changed(user: User, profile: dict[str, str]) -> bool:
-    return any(getattr(user, field) != value for field, value in profile.items())
+def changed_fields(user: User, profile: dict[str, str]) -> list[str]:
+    return [field for field, value in profile.items() if getattr(user, field) != value]
 
 
 class KnownUsers:
