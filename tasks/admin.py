@@ -1,19 +1,46 @@
 from django.contrib import admin
+from django.db import transaction
 
+from . import services
 from .models import Task
+from .tag_counts import popular_tags
+
+
+class TagFilter(admin.SimpleListFilter):
+    """Tasks carrying one tag, chosen among the most used ones."""
+
+    title = "tag"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        return [(tag, tag) for tag in popular_tags(limit=30)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(tags__has_all_tags=[self.value()])
+        return queryset
 
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
-    list_display = ("title", "owner_label", "completed", "created_at", "updated_at")
+    list_display = (
+        "title",
+        "owner_label",
+        "completed",
+        "priority",
+        "due_at",
+        "tag_list",
+        "created_at",
+        "updated_at",
+    )
     # No "by owner" sidebar: it would list every user with a task. The owner
     # filter is reached from the users' task counts (?owner__id__exact=...).
-    list_filter = ("completed", "created_at")
+    list_filter = ("completed", "priority", "due_at", TagFilter, "created_at")
     search_fields = ("title", "description", "owner__email", "owner__id")
     list_select_related = ("owner",)
     # Never a dropdown of every user: there may be a great many.
     raw_id_fields = ("owner",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("completed_at", "next_occurrence", "created_at", "updated_at")
     date_hierarchy = "created_at"
     actions = ("mark_completed", "mark_pending")
 
@@ -24,6 +51,10 @@ class TaskAdmin(admin.ModelAdmin):
     def owner_label(self, task):
         return task.owner.email or task.owner.pk
 
+    @admin.display(description="tags")
+    def tag_list(self, task):
+        return ", ".join(task.tags)
+
     @admin.action(description="Mark selected tasks as completed")
     def mark_completed(self, request, queryset):
         self.set_completed(request, queryset, True)
@@ -33,10 +64,24 @@ class TaskAdmin(admin.ModelAdmin):
         self.set_completed(request, queryset, False)
 
     def set_completed(self, request, queryset, completed):
-        # save() per task, not update(), so that updated_at moves.
+        # Through the same write as the API, so that recurring tasks recur.
         changed = 0
-        for task in queryset.exclude(completed=completed):
-            task.completed = completed
-            task.save(update_fields=["completed"])
-            changed += 1
+        with transaction.atomic():
+            for task in queryset.exclude(completed=completed).select_for_update():
+                services.task_set_completed(task=task, completed=completed)
+                changed += 1
         self.message_user(request, f"{changed} task(s) updated.")
+
+    def save_model(self, request, obj, form, change):
+        if change and obj.completed and "completed" in form.changed_data:
+            services.make_next_occurrence(obj)
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            services.task_delete(task=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for task in queryset:
+                services.task_delete(task=task)

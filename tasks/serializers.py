@@ -1,9 +1,16 @@
+import json
+import re
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
-from .models import Task
+from . import services
+from .models import MAX_RECURRENCE_INTERVAL, Frequency, Priority, Task
+from .tags import MAX_TAG_LENGTH, MAX_TAGS, normalize_tags
 
 
 def is_html_form(field: serializers.Field) -> bool:
@@ -31,6 +38,19 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid")
 
 
+@extend_schema_field({"type": "string", "enum": Priority.values, "default": Priority.MEDIUM})
+class PriorityField(serializers.ChoiceField):
+    """low, medium or high, spelled exactly: not ``"HIGH"``, not ``2``, not null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Priority.choices, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
 # What the schema promises must be exactly what is accepted, for clients and
 # for fuzzers alike: no NUL anywhere (PostgreSQL cannot store it), and a title
 # of 1 to 200 characters once the white space around it is trimmed.
@@ -39,6 +59,14 @@ NO_NUL = RegexValidator(r"^[^\x00]*$", "Null characters are not allowed.")
 # Schema, "\s" misses \x1c-\x1f and \x85 and adds \ufeff.
 SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 TITLE_PATTERN = rf"^[{SPACE}]*[^{SPACE}\x00](?:[^\x00]{{0,198}}[^{SPACE}\x00])?[{SPACE}]*$"
+# A tag as sent: trimmed, 1..32 characters, no comma or control character
+# (Cc: \x00-\x1f and \x7f-\x9f, which includes some of SPACE).
+TAG_CHARACTER = r"[^\x00-\x1f\x7f-\x9f,\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+TAG_INNER = r"[^\x00-\x1f\x7f-\x9f,]"
+TAG_PATTERN = (
+    rf"^[{SPACE}]*{TAG_CHARACTER}(?:{TAG_INNER}{{0,{MAX_TAG_LENGTH - 2}}}{TAG_CHARACTER})?"
+    rf"[{SPACE}]*$"
+)
 
 
 def at_most_200_characters(value: str) -> None:
@@ -57,6 +85,158 @@ class TitleField(StrictCharField):
         super().__init__(validators=[at_most_200_characters], **kwargs)
 
 
+# RFC 3339: a full date, "T", a time and an offset ("Z" or +hh:mm).
+RFC_3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$", re.ASCII
+)
+DATE_TIME_HELP = "Enter a date-time with a UTC offset, e.g. 2026-12-05T17:00:00Z."
+
+
+def parse_date_time(value) -> datetime:
+    """An RFC 3339 date-time with its offset, in UTC; ValueError otherwise."""
+    if not isinstance(value, str) or not RFC_3339.match(value):
+        raise ValueError(DATE_TIME_HELP)
+    try:
+        return datetime.fromisoformat(value.upper()).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(f"Not a valid date-time. {DATE_TIME_HELP}") from None
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date-time",
+        "pattern": RFC_3339.pattern,
+        "nullable": True,
+        "example": "2026-12-05T17:00:00Z",
+    }
+)
+class DueAtField(serializers.DateTimeField):
+    """An RFC 3339 date-time with an offset, returned in UTC; never a naive one or a date."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("style", {"input_type": "text", "placeholder": "2026-12-05T17:00:00Z"})
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        if value == "" and is_html_form(self):
+            return None
+        try:
+            return parse_date_time(value)
+        except ValueError as e:
+            raise serializers.ValidationError(str(e)) from None
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": TAG_PATTERN},
+        "description": (
+            f"Trimmed and lower-cased by the server; duplicates are dropped, keeping the "
+            f"first; at most {MAX_TAGS} remain."
+        ),
+    }
+)
+class TagsField(serializers.Field):
+    """The tags as the contract normalizes them (tasks/tags.py)."""
+
+    default_error_messages = {"invalid": "Tags must be a list of strings."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("style", {"placeholder": "errands, home"})
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if is_html_form(self) and isinstance(data, str):
+            # The browsable API's form: "errands, home" (a tag has no comma).
+            data = [tag for tag in data.split(",") if tag.strip()]
+        try:
+            return normalize_tags(data)
+        except DjangoValidationError as e:
+            raise serializers.ValidationError(e.messages) from None
+
+    def to_representation(self, value):
+        return value
+
+
+RECURRENCE_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "properties": {
+        "frequency": {"type": "string", "enum": Frequency.values},
+        "interval": {"type": "integer", "minimum": 1, "maximum": MAX_RECURRENCE_INTERVAL},
+    },
+    "required": ["frequency"],
+}
+
+
+@extend_schema_field(RECURRENCE_SCHEMA)
+class RecurrenceField(serializers.Field):
+    """
+    ``{"frequency": F, "interval": N}`` or null, kept in the model's two
+    ``recurrence_*`` columns. The browsable API's form takes the same JSON.
+    """
+
+    default_error_messages = {
+        "not_an_object": 'Expected null or {{"frequency": ..., "interval": ...}}.',
+        "frequency": f"frequency must be one of {', '.join(Frequency.values)}.",
+        "interval": f"interval must be an integer from 1 to {MAX_RECURRENCE_INTERVAL}.",
+        "json": "Enter the recurrence as JSON, or leave it empty.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("style", {"placeholder": '{"frequency": "weekly", "interval": 1}'})
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if is_html_form(self) and isinstance(data, str):
+            data = self.parse_form_value(data)
+        if data is None:
+            return {"recurrence_frequency": None, "recurrence_interval": None}
+        if not isinstance(data, dict):
+            self.fail("not_an_object")
+        frequency = data.get("frequency")
+        interval = data.get("interval", 1)
+        if not isinstance(frequency, str) or frequency not in Frequency.values:
+            self.fail("frequency")
+        if (
+            isinstance(interval, bool)
+            or not isinstance(interval, int)
+            or not 1 <= interval <= MAX_RECURRENCE_INTERVAL
+        ):
+            self.fail("interval")
+        return {"recurrence_frequency": frequency, "recurrence_interval": interval}
+
+    def parse_form_value(self, text: str):
+        if not text.strip():
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            self.fail("json")
+
+    def to_representation(self, task):
+        return task.recurrence
+
+
+TASK_FIELDS = [
+    "id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_at",
+    "tags",
+    "recurrence",
+    "next_occurrence_id",
+    "created_at",
+    "updated_at",
+]
+
+
 class TaskSerializer(serializers.ModelSerializer):
     title = TitleField()
     description = StrictCharField(
@@ -68,66 +248,84 @@ class TaskSerializer(serializers.ModelSerializer):
         validators=[NO_NUL],
     )
     completed = StrictBooleanField(required=False)
+    priority = PriorityField(required=False)
+    due_at = DueAtField(required=False, allow_null=True)
+    tags = TagsField(required=False)
+    recurrence = RecurrenceField(required=False)
+    next_occurrence_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Task
-        fields = ["id", "title", "description", "completed", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        fields = TASK_FIELDS
+        read_only_fields = ["id", "completed_at", "next_occurrence_id", "created_at", "updated_at"]
 
-    def update(self, instance, validated_data):
-        # Only a real change is written, and only then does updated_at move.
-        changed = {
-            field: value
-            for field, value in validated_data.items()
-            if getattr(instance, field) != value
-        }
-        if changed:
-            for field, value in changed.items():
-                setattr(instance, field, value)
-            instance.save(update_fields=list(changed))
-        return instance
+    def create(self, validated_data):
+        owner = validated_data.pop("owner")
+        return services.task_create(owner=owner, data=validated_data)
+
+    def validate(self, attrs):
+        """A recurring task needs a due date, whichever of the two this request changes."""
+        task = self.instance
+        frequency = attrs.get(
+            "recurrence_frequency", task.recurrence_frequency if task is not None else None
+        )
+        due_at = attrs.get("due_at", task.due_at if task is not None else None)
+        if frequency is not None and due_at is None:
+            if attrs.get("recurrence_frequency") is not None:
+                raise serializers.ValidationError(
+                    {"recurrence": ["A recurring task needs a due_at."]}
+                )
+            raise serializers.ValidationError(
+                {"due_at": ["A recurring task needs a due_at: clear its recurrence first."]}
+            )
+        return attrs
+
+
+# The columns the list reads, in the order of the task's keys.
+TASK_COLUMNS = [
+    "id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_at",
+    "tags",
+    "recurrence_frequency",
+    "recurrence_interval",
+    "next_occurrence_id",
+    "created_at",
+    "updated_at",
+]
+
+
+def format_time(value: datetime | None) -> str | None:
+    """As DRF's DateTimeField writes an aware UTC datetime."""
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def represent_task_row(row: dict) -> dict:
-    """
-    TaskSerializer's output for a row of ``Task.objects.values(*Meta.fields)``:
-    timestamps are aware UTC datetimes, written as DRF writes them ("...Z").
-    """
-    for field in ("created_at", "updated_at"):
-        row[field] = row[field].isoformat().replace("+00:00", "Z")
-    return row
+    """TaskSerializer's output for a row of ``Task.objects.values(*TASK_COLUMNS)``."""
+    frequency = row["recurrence_frequency"]
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "description": row["description"],
+        "completed": row["completed"],
+        "completed_at": format_time(row["completed_at"]),
+        "priority": row["priority"],
+        "due_at": format_time(row["due_at"]),
+        "tags": row["tags"],
+        "recurrence": None
+        if frequency is None
+        else {"frequency": frequency, "interval": row["recurrence_interval"]},
+        "next_occurrence_id": row["next_occurrence_id"],
+        "created_at": format_time(row["created_at"]),
+        "updated_at": format_time(row["updated_at"]),
+    }
 
 
 class CompletionSerializer(serializers.Serializer):
     """The body of ``PATCH .../complete``: ``completed`` sets, its absence flips."""
 
     completed = StrictBooleanField(required=False)
-
-
-SORT_FIELDS = ["-created_at", "created_at", "-updated_at", "updated_at", "title", "-title"]
-
-
-class QueryIntegerField(serializers.IntegerField):
-    """Plain digits only: DRF would also take "1.0" or " 5 "."""
-
-    def to_internal_value(self, data):
-        if not (isinstance(data, str) and data.isascii() and data.isdigit()):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class TaskListQuerySerializer(serializers.Serializer):
-    """The query parameters of the task list: a bad value is a 422, never ignored."""
-
-    status = serializers.ChoiceField(choices=["all", "pending", "completed"], default="all")
-    sort = serializers.ChoiceField(choices=SORT_FIELDS, default="-created_at")
-    # Not trimmed, so that the length limit is the length sent.
-    search = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=200,
-        trim_whitespace=False,
-        validators=[NO_NUL],
-    )
-    limit = QueryIntegerField(required=False, min_value=1, max_value=100)
-    offset = QueryIntegerField(required=False, min_value=0)

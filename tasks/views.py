@@ -1,29 +1,27 @@
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from . import services
 from .models import Task
 from .pagination import paging_headers
-from .serializers import (
-    CompletionSerializer,
-    TaskListQuerySerializer,
-    TaskSerializer,
-    represent_task_row,
-)
+from .query import filter_tasks, parse_task_query, sort_tasks
+from .schema import LIST_PARAMETERS, PAGING_HEADERS, TAG_COUNTS, TASK_ID
+from .serializers import TASK_COLUMNS, CompletionSerializer, TaskSerializer, represent_task_row
+from .tag_counts import tag_counts
 
 # Task ids are 64-bit; a longer number names no task (and must not reach SQL).
 MAX_TASK_ID = 2**63 - 1
 
 
 class PathUserIsCaller(permissions.BasePermission):
-    """In ``/api/{user_id}/tasks...`` the user id must be the token's ``sub``."""
+    """In ``/api/{user_id}/...`` the user id must be the token's ``sub``."""
 
     message = "The user id in the path is not yours."
 
@@ -32,32 +30,10 @@ class PathUserIsCaller(permissions.BasePermission):
         return user_id is None or user_id == request.user.pk
 
 
-PAGING_HEADERS = [
-    OpenApiParameter(
-        "X-Total-Count",
-        OpenApiTypes.INT,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description="Tasks that match the filters, before paging.",
-    ),
-    OpenApiParameter(
-        "Link",
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        response=[200],
-        description='RFC 8288 links to the rel="next" and rel="prev" pages, when there are some.',
-    ),
-]
-
-TASK_ID = OpenApiParameter(
-    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The task's id."
-)
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="The caller's tasks",
-        parameters=[TaskListQuerySerializer, *PAGING_HEADERS],
+        parameters=[*LIST_PARAMETERS, *PAGING_HEADERS],
     ),
     create=extend_schema(summary="Add a task"),
     retrieve=extend_schema(summary="One task", parameters=[TASK_ID]),
@@ -101,30 +77,39 @@ class TaskViewSet(viewsets.ModelViewSet):
         return task
 
     def list(self, request, *args, **kwargs):
-        query = parse_list_query(request)
+        query = parse_task_query(request.query_params)
+        tasks = sort_tasks(filter_tasks(self.get_queryset(), query), query.sort)
         # Most of the traffic: plain rows, formatted as TaskSerializer would,
         # cost half as much as model instances and a serializer (bench/README.md).
-        tasks = filter_tasks(self.get_queryset(), query).values(*TaskSerializer.Meta.fields)
-        limit = query.get("limit")
-        offset = query.get("offset", 0)
-        if limit is None and "offset" not in query:
-            page = list(tasks)
+        rows = tasks.values(*TASK_COLUMNS)
+        offset = query.offset or 0
+        if query.limit is None and query.offset is None:
+            page = list(rows)
             total = len(page)
         else:
             # Paging: the count only now, and no query for an offset past the end.
-            total = tasks.count()
-            end = offset + limit if limit is not None else None
-            page = list(tasks[offset:end]) if offset < total else []
-        headers = paging_headers(request, total=total, offset=offset, limit=limit)
+            total = rows.count()
+            end = offset + query.limit if query.limit is not None else None
+            page = list(rows[offset:end]) if offset < total else []
+        headers = paging_headers(request, total=total, offset=offset, limit=query.limit)
         return Response([represent_task_row(row) for row in page], headers=headers)
 
     def perform_create(self, serializer):
         serializer.save(owner=self.request.user)
 
     def update(self, request, *args, **kwargs):
-        # PUT is partial too: the fields left out keep their values.
-        kwargs["partial"] = True
-        return super().update(request, *args, **kwargs)
+        # PUT is partial too: the fields left out keep their values. The row is
+        # locked, so that two completions at once make one next occurrence.
+        with transaction.atomic():
+            task = self.get_object(for_update=True)
+            serializer = self.get_serializer(task, data=request.data, partial=True)
+            serializer.is_valid(raise_exception=True)
+            services.task_update(task=task, changes=serializer.validated_data)
+        return Response(self.get_serializer(task).data)
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            services.task_delete(task=instance)
 
     @action(detail=True, methods=["patch"], serializer_class=CompletionSerializer)
     def complete(self, request, *args, **kwargs):
@@ -134,9 +119,7 @@ class TaskViewSet(viewsets.ModelViewSet):
             body = CompletionSerializer(data=request.data, partial=True)
             body.is_valid(raise_exception=True)
             completed = body.validated_data.get("completed", not task.completed)
-            if completed != task.completed:
-                task.completed = completed
-                task.save(update_fields=["completed"])
+            services.task_set_completed(task=task, completed=completed)
         return Response(TaskSerializer(task, context=self.get_serializer_context()).data)
 
 
@@ -151,31 +134,21 @@ class UserPathTaskViewSet(TaskViewSet):
     schema = UserPathSchema()
 
 
+class TagsView(APIView):
+    """The caller's tags, each with the number of the caller's tasks that carry it."""
+
+    permission_classes = [permissions.IsAuthenticated, PathUserIsCaller]
+
+    @extend_schema(summary="The caller's tags with their task counts", responses=TAG_COUNTS)
+    def get(self, request, *args, **kwargs):
+        return Response(tag_counts(request.user))
+
+
+class UserPathTagsView(TagsView):
+    schema = UserPathSchema()
+
+
 def parse_task_id(value: str) -> int:
     if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_TASK_ID:
         raise NotFound("No such task.")
     return int(value)
-
-
-def parse_list_query(request) -> dict:
-    params = request.query_params
-    serializer = TaskListQuerySerializer(data=params.dict())
-    repeated = [name for name in serializer.fields if len(params.getlist(name)) > 1]
-    if repeated:
-        raise ValidationError({name: ["Give this parameter once."] for name in repeated})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def filter_tasks(tasks, query: dict):
-    if query["status"] == "pending":
-        tasks = tasks.filter(completed=False)
-    elif query["status"] == "completed":
-        tasks = tasks.filter(completed=True)
-    search = query.get("search")
-    if search:
-        tasks = tasks.filter(Q(title__icontains=search) | Q(description__icontains=search))
-    sort = query["sort"]
-    # Ties break by id, in the direction of the sort.
-    tiebreak = "-id" if sort.startswith("-") else "id"
-    return tasks.order_by(sort, tiebreak)

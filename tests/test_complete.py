@@ -2,6 +2,8 @@ import pytest
 
 from tasks.models import Task
 
+from .test_tasks_crud import TASK_KEYS
+
 pytestmark = pytest.mark.django_db
 
 
@@ -38,7 +40,7 @@ def test_setting_completed_is_safe_to_retry(alice, add_task, value):
 def test_the_answer_is_the_whole_task(alice, add_task):
     task = add_task("alice-id", description="2 litres")
     body = complete(alice, task).json()
-    assert set(body) == {"id", "title", "description", "completed", "created_at", "updated_at"}
+    assert list(body) == TASK_KEYS
     assert body["description"] == "2 litres"
 
 

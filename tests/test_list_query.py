@@ -151,9 +151,9 @@ def test_an_offset_past_the_end_is_an_empty_page(alice, five_tasks):
     "params",
     [
         {"status": "done"},
-        {"status": ""},
         {"status": "ALL"},
-        {"sort": "priority"},
+        {"sort": "priority,title"},
+        {"sort": "Priority"},
         {"sort": "title,-created_at"},
         {"sort": "--title"},
         {"sort": "id"},

@@ -100,6 +100,10 @@ def collapse_blank_alternatives(node):
 
 def add_error_responses(result, generator, request, public):
     collapse_blank_alternatives(result)
+    # Every answer that carries a task has every one of its keys.
+    task = result.get("components", {}).get("schemas", {}).get("Task")
+    if task is not None:
+        task["required"] = list(task["properties"])
     result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
     for path, operations in result["paths"].items():
         for method, operation in operations.items():

@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from tasks.views import TaskViewSet, UserPathTaskViewSet
+from tasks.views import TagsView, TaskViewSet, UserPathTagsView, UserPathTaskViewSet
 
 from . import errors
 from .views import HealthView
@@ -27,6 +27,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^api/tags/?$", TagsView.as_view(), name="tags"),
+    re_path(r"^api/(?P<user_id>[^/]+)/tags/?$", UserPathTagsView.as_view(), name="user-tags"),
     re_path(r"^api/", include(router.urls)),
     # Whatever else is under /api/ is a JSON 404, never Django's HTML page.
     re_path(r"^api(?:/.*)?$", errors.api_not_found),
