@@ -119,7 +119,9 @@ def postgres_server_url(database: str) -> str:
 @contextmanager
 def postgres_database(prefix: str):
     """A fresh, empty database on the suite's PostgreSQL server; its URL."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
+    # Named after the suite's own database, so that a run's leftovers are
+    # told apart from another run's on a shared server.
+    name = f"{settings.DATABASES['default']['NAME'][:40]}_{prefix}_{secrets.token_hex(4)}"
     admin_url = postgres_server_url("postgres")
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -138,7 +140,7 @@ def running_on_postgres() -> bool:
 def better_auth_tables(tmp_path):
     """Better Auth's tables in a database of their own, of the suite's kind."""
     if running_on_postgres():
-        with postgres_database("better_auth_tables") as url:
+        with postgres_database("bat") as url:
             with psycopg.connect(url, autocommit=True) as connection:
                 for statement in POSTGRES_TABLES:
                     connection.execute(statement)

@@ -38,6 +38,10 @@ def postgres_unavailable_reason() -> str | None:
     return None
 
 
+def suite_database() -> str:
+    return urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/") or "postgres"
+
+
 def database_url(name: str) -> str:
     """``DATABASE_URL`` with another database name: the same server and options."""
     parts = urlsplit(os.environ["DATABASE_URL"])
@@ -61,7 +65,9 @@ class BearerUser:
 class BetterAuthSessionServer:
     def __init__(self, secret: str):
         self.secret = secret
-        self.database = f"better_auth_{secrets.token_hex(6)}"
+        # Named after the suite's own database, so that a run's leftovers are
+        # told apart from another run's on a shared server.
+        self.database = f"{suite_database()[:40]}_ba_{secrets.token_hex(4)}"
         self.database_url = database_url(self.database)
         self.process: subprocess.Popen | None = None
         self.url = ""
