@@ -302,7 +302,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Todo API",
     "DESCRIPTION": (
-        "Tasks of the user named by a Better Auth JWT. Send it as `Authorization: Bearer <token>`."
+        "Tasks of the user named by a Better Auth JWT or session token. Send it as "
+        "`Authorization: Bearer <token>`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
