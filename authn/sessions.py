@@ -169,7 +169,7 @@ def decode_base64(text: str) -> bytes:
         return b""
 
 
-def look_up(token: str, authorization: str) -> "Session | None":
+def look_up(token: str, authorization: str) -> Session | None:
     """The session from its source, None when there is none; never from memory."""
     if settings.BETTER_AUTH_SESSIONS == "database":
         return read_session(token)
@@ -324,7 +324,7 @@ class RememberedSessions:
         self.entries: dict[bytes, tuple[float, Session | None]] = {}
         self.clock = time.time
 
-    def get(self, key: str) -> "Session | None | object":
+    def get(self, key: str) -> Session | None | object:
         digest = self.digest(key)
         entry = self.entries.get(digest)
         if entry is None:
