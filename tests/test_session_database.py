@@ -3,6 +3,8 @@ Database mode: session tokens checked against Better Auth's own tables, in a
 database of the test's own (SQLite or PostgreSQL, as the suite runs).
 """
 
+import secrets
+
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +16,7 @@ from authn.routers import DATABASE_ALIAS
 
 from .better_auth_tables import api_reads, better_auth_tables, sign
 
+OTHER_SECRET = secrets.token_urlsafe(32)
 pytestmark = pytest.mark.django_db
 
 
@@ -73,7 +76,7 @@ def test_the_url_encoded_cookie_form_is_accepted(anonymous, alice_session, share
 
 
 def test_a_forged_signature_on_a_live_session_is_refused(anonymous, alice_session):
-    forged = sign(alice_session[1], "not-the-secret-but-just-as-long-as-one")
+    forged = sign(alice_session[1], OTHER_SECRET)
     assert_refused(get_tasks(anonymous, forged), "invalid_token")
 
 

@@ -4,6 +4,7 @@ a stand-in over real HTTP that can fail in every way the contract names (the
 real package is in tests/interop/test_sessions_with_better_auth.py).
 """
 
+import secrets
 import socket
 import time
 
@@ -15,6 +16,7 @@ from authn.models import User
 from .better_auth_tables import sign
 from .session_server import SessionServer, session_answer
 
+OTHER_SECRET = secrets.token_urlsafe(32)
 pytestmark = pytest.mark.django_db
 
 TOKEN = "pm8l3GBF6zkZTvH4rbA4kCX3oXDhfyTu"
@@ -74,14 +76,14 @@ def test_the_user_row_follows_the_answer(anonymous, better_auth, later):
 def test_a_forged_signature_is_refused_without_asking_when_the_secret_is_known(
     anonymous, better_auth
 ):
-    response = get_tasks(anonymous, sign(TOKEN, "not-the-secret-but-just-as-long-as-one"))
+    response = get_tasks(anonymous, sign(TOKEN, OTHER_SECRET))
     assert_status(response, 401, "invalid_token")
     assert better_auth.requests == []
 
 
 def test_without_the_secret_the_signature_is_left_to_better_auth(anonymous, better_auth, settings):
     settings.BETTER_AUTH_SECRET = ""
-    forged = sign(TOKEN, "not-the-secret-but-just-as-long-as-one")
+    forged = sign(TOKEN, OTHER_SECRET)
     get_tasks(anonymous, forged)
     assert better_auth.requests == [
         ("/api/auth/get-session?disableRefresh=true", f"Bearer {forged}")

@@ -7,6 +7,7 @@ and test_session_remote.py.
 import base64
 import hashlib
 import hmac
+import secrets
 
 import pytest
 
@@ -16,7 +17,7 @@ from authn.tokens import TokenRejected
 from .better_auth_tables import sign
 
 TOKEN = "pm8l3GBF6zkZTvH4rbA4kCX3oXDhfyTu"
-SECRET = "a-better-auth-secret-of-at-least-32-characters"
+SECRET = secrets.token_urlsafe(32)
 
 
 def signature_of(token, secret=SECRET) -> bytes:
@@ -76,7 +77,7 @@ def test_the_signature_is_the_base64_hmac_sha256_of_the_token():
 @pytest.mark.parametrize(
     "signature",
     [
-        base64.b64encode(signature_of(TOKEN, "another-secret-of-at-least-32-chars!")).decode(),
+        base64.b64encode(signature_of(TOKEN, secrets.token_urlsafe(32))).decode(),
         base64.b64encode(signature_of("another-token")).decode(),
         base64.b64encode(signature_of(TOKEN)[:-1]).decode(),
         base64.b64encode(signature_of(TOKEN) + b"\x00").decode(),

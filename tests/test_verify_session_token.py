@@ -1,5 +1,6 @@
 """manage.py verify_token explains a session token: mode, signature, session, user."""
 
+import secrets
 from io import StringIO
 
 import pytest
@@ -11,7 +12,7 @@ from .session_server import SessionServer, session_answer
 
 pytestmark = pytest.mark.django_db
 
-FORGER = "not-the-secret-but-just-as-long-as-one"
+FORGER = secrets.token_urlsafe(32)
 
 
 def verify(token):
