@@ -6,5 +6,6 @@ class AuthnConfig(AppConfig):
     verbose_name = "Better Auth users"
 
     def ready(self):
-        # Registers the system checks and the OpenAPI description of the auth class.
-        from . import checks, schema  # noqa: F401
+        # Registers the system checks, the OpenAPI description of the auth
+        # class and the guard that keeps migrate off Better Auth's database.
+        from . import checks, routers, schema  # noqa: F401

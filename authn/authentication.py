@@ -1,4 +1,4 @@
-"""The DRF authentication class for Better Auth JWTs, in four small steps."""
+"""The DRF authentication class for Better Auth tokens, in four small steps."""
 
 import time
 from typing import Any
@@ -9,7 +9,7 @@ from django.db.models.signals import post_delete, post_save
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from . import tokens
+from . import sessions, tokens
 from .exceptions import AuthUnavailable, InvalidToken, TokenExpired
 from .models import User
 
@@ -18,7 +18,8 @@ AUTH_SCHEME = "Bearer"
 
 class BetterAuthJWTAuthentication(BaseAuthentication):
     """
-    ``Authorization: Bearer <jwt>`` from Better Auth.
+    ``Authorization: Bearer <token>`` from Better Auth: a JWT, or a session
+    token where BETTER_AUTH_SESSIONS says how to check one.
 
     Returns None when no bearer token is offered (another class, or the
     permission check, decides), and raises when one is offered and is bad.
@@ -31,7 +32,7 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
         raw_token = self.get_raw_token(header)
         if raw_token is None:
             return None
-        claims = self.get_validated_token(raw_token)
+        claims = self.get_validated_token(raw_token, header)
         return self.get_user(claims), claims
 
     def authenticate_header(self, request: Request) -> str:
@@ -49,8 +50,11 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
             raise InvalidToken()
         return parts[1]
 
-    def get_validated_token(self, raw_token: str) -> dict[str, Any]:
+    def get_validated_token(self, raw_token: str, header: str) -> dict[str, Any]:
+        """The token's claims; a session's are shaped alike, with its ``userId`` as ``sub``."""
         try:
+            if sessions.is_session_token(raw_token):
+                return sessions.verify_session_token(raw_token, header)
             return tokens.verify_token(raw_token)
         except tokens.TokenExpiredError as e:
             raise TokenExpired() from e
@@ -58,6 +62,8 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
             raise InvalidToken() from e
         except tokens.KeySetUnavailable as e:
             raise AuthUnavailable() from e
+        except sessions.SessionsUnavailable as e:
+            raise AuthUnavailable("the sessions of the auth server cannot be read") from e
 
     def get_user(self, claims: dict[str, Any]) -> User:
         """

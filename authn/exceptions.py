@@ -13,7 +13,7 @@ class TokenExpired(InvalidToken):
 
 
 class AuthUnavailable(APIException):
-    """The key set cannot be fetched and no cached key fits: the token may be good."""
+    """The key set or the sessions cannot be read and nothing cached fits: the token may be good."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "the key set of the auth server cannot be reached"

@@ -13,5 +13,7 @@ class BetterAuthJWTScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": "A Better Auth JWT: `authClient.token()` or an HS256 token "
-            "signed with BETTER_AUTH_SECRET (`manage.py mint_token` in development).",
+            "signed with BETTER_AUTH_SECRET (`manage.py mint_token` in development); or, "
+            "where BETTER_AUTH_SESSIONS is set, the bearer plugin's session token "
+            "(`set-auth-token`).",
         }

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from authn import tokens
+from authn import sessions, tokens
 from authn.models import User
 from tasks.models import Task
 
@@ -37,9 +37,16 @@ def auth_settings(settings):
     settings.BETTER_AUTH_JWT_ALGORITHMS = []
     settings.JWT_LEEWAY_SECONDS = 30
     settings.TASKS_HIDE_FOREIGN = False
+    settings.BETTER_AUTH_SESSIONS = ""
+    settings.BETTER_AUTH_SESSION_TABLE = "session"
+    settings.BETTER_AUTH_USER_TABLE = "user"
+    settings.BETTER_AUTH_SESSION_CACHE_SECONDS = 5
+    settings.BETTER_AUTH_SESSION_TIMEOUT_SECONDS = 3.0
     tokens.forget_key_sets()
+    sessions.forget_sessions()
     yield settings
     tokens.forget_key_sets()
+    sessions.forget_sessions()
 
 
 @pytest.fixture

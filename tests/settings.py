@@ -9,5 +9,8 @@ import secrets
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("BETTER_AUTH_SECRET", secrets.token_urlsafe(32))
+# No better_auth connection at start, whatever a developer's .env says: tests
+# that need one point it at tables of their own (tests/better_auth_tables.py).
+os.environ["BETTER_AUTH_SESSIONS"] = ""
 
 from todo_project.settings import *  # noqa: E402, F403

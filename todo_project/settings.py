@@ -9,6 +9,7 @@ the README explains them. No other module reads ``os.environ``.
 import os
 import warnings
 from pathlib import Path
+from urllib.parse import quote
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -76,6 +77,14 @@ def throttle_rate(name: str, default: str) -> str | None:
     return value
 
 
+def env_choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (lower-cased); empty when unset."""
+    value = env_str(name).lower()
+    if value and value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None or not value.strip():
@@ -112,6 +121,20 @@ BETTER_AUTH_JWKS_TIMEOUT_SECONDS = env_float("BETTER_AUTH_JWKS_TIMEOUT_SECONDS",
 BETTER_AUTH_JWKS_REFETCH_SECONDS = env_int("BETTER_AUTH_JWKS_REFETCH_SECONDS", 30)
 # Known keys are re-read after this long, so a key removed upstream stops working.
 BETTER_AUTH_JWKS_MAX_AGE_SECONDS = env_int("BETTER_AUTH_JWKS_MAX_AGE_SECONDS", 600)
+
+# Better Auth session tokens (its bearer plugin's set-auth-token): "database"
+# reads Better Auth's own tables, "remote" asks its get-session endpoint, and
+# unset refuses them. See authn/sessions.py.
+BETTER_AUTH_SESSIONS = env_choice("BETTER_AUTH_SESSIONS", ("database", "remote"))
+# Better Auth's database in database mode; the API's own when it is shared.
+BETTER_AUTH_SESSION_DATABASE_URL = env_str("BETTER_AUTH_SESSION_DATABASE_URL") or env_str(
+    "DATABASE_URL"
+)
+BETTER_AUTH_SESSION_TABLE = env_str("BETTER_AUTH_SESSION_TABLE") or "session"
+BETTER_AUTH_USER_TABLE = env_str("BETTER_AUTH_USER_TABLE") or "user"
+# What was learnt about a session is used for this long (never past its expiresAt).
+BETTER_AUTH_SESSION_CACHE_SECONDS = env_int("BETTER_AUTH_SESSION_CACHE_SECONDS", 5)
+BETTER_AUTH_SESSION_TIMEOUT_SECONDS = env_float("BETTER_AUTH_SESSION_TIMEOUT_SECONDS", 3.0)
 
 # Answer 404 rather than 403 for another user's task, hiding which ids exist.
 TASKS_HIDE_FOREIGN = env_bool("TASKS_HIDE_FOREIGN", False)
@@ -172,28 +195,48 @@ TEMPLATES = [
 # parameters of the URL (Neon's sslmode and channel_binding) reach psycopg as they are.
 
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL,
+
+
+def database_settings(url: str, *, read_only: bool = False) -> dict:
+    config = dj_database_url.parse(
+        url,
         conn_max_age=env_int("CONN_MAX_AGE", 60),
         # A connection Neon dropped while its compute slept is replaced, not reused.
         conn_health_checks=True,
-    ),
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several server processes write to one file: WAL lets readers go on, and
-    # IMMEDIATE transactions wait for the write lock instead of failing on it.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL"}
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
-    # A pooler in transaction mode (Neon's "-pooler" host, PgBouncer) cannot
-    # keep a server-side cursor open between transactions.
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
-        "DATABASE_POOLER", "-pooler" in DATABASES["default"]["HOST"]
+    options = config.setdefault("OPTIONS", {})
+    if config["ENGINE"] == "django.db.backends.sqlite3" and read_only:
+        # Another program's file: opened read-only, its journal mode left alone.
+        config["NAME"] = f"file:{quote(config['NAME'])}?mode=ro"
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        # Several server processes write to one file: WAL lets readers go on, and
+        # IMMEDIATE transactions wait for the write lock instead of failing on it.
+        options.update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL",
+            }
+        )
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
+        # A pooler in transaction mode (Neon's "-pooler" host, PgBouncer) cannot
+        # keep a server-side cursor open between transactions.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+            "DATABASE_POOLER", "-pooler" in config["HOST"]
+        )
+    return config
+
+
+DATABASES = {"default": database_settings(DATABASE_URL)}
+if BETTER_AUTH_SESSIONS == "database":
+    # Better Auth's tables, read with plain SQL on a connection of their own;
+    # authn.routers keeps migrations off it.
+    # Without a URL, the API's SQLite file, which check --deploy refuses.
+    DATABASES["better_auth"] = database_settings(
+        BETTER_AUTH_SESSION_DATABASE_URL or DATABASE_URL, read_only=True
     )
+DATABASE_ROUTERS = ["authn.routers.BetterAuthRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "authn.User"
@@ -259,7 +302,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Todo API",
     "DESCRIPTION": (
-        "Tasks of the user named by a Better Auth JWT. Send it as `Authorization: Bearer <token>`."
+        "Tasks of the user named by a Better Auth JWT or session token. Send it as "
+        "`Authorization: Bearer <token>`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

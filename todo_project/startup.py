@@ -14,11 +14,14 @@ def refuse_to_serve_without_configuration() -> None:
     problems = []
     if not settings.DEBUG and not has_secret_key():
         problems.append("SECRET_KEY must be set when DEBUG is false.")
-    if not (settings.BETTER_AUTH_SECRET or tokens.jwks_url()):
+    if not (settings.BETTER_AUTH_SECRET or tokens.jwks_url() or settings.BETTER_AUTH_SESSIONS):
         problems.append(
-            "No way to verify tokens: set BETTER_AUTH_SECRET (HS256) or "
-            "BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL (Better Auth's jwt plugin)."
+            "No way to verify tokens: set BETTER_AUTH_SECRET (HS256), "
+            "BETTER_AUTH_URL / BETTER_AUTH_JWKS_URL (Better Auth's jwt plugin) or "
+            "BETTER_AUTH_SESSIONS (its session tokens)."
         )
+    if settings.BETTER_AUTH_SESSIONS == "remote" and not settings.BETTER_AUTH_URL:
+        problems.append("BETTER_AUTH_SESSIONS=remote needs BETTER_AUTH_URL: the server to ask.")
     if problems:
         raise ImproperlyConfigured(" ".join(problems))
 

@@ -51,6 +51,8 @@ def interop_unavailable_reason() -> str | None:
         return f"better-auth is not installed: run `npm ci` in {INTEROP_DIR}"
     if not (INTEROP_DIR / "node_modules" / "jose" / "package.json").is_file():
         return f"jose is not installed: run `npm ci` in {INTEROP_DIR}"
+    if not (INTEROP_DIR / "node_modules" / "pg" / "package.json").is_file():
+        return f"pg is not installed: run `npm ci` in {INTEROP_DIR}"
     return None
 
 
@@ -384,3 +386,37 @@ def jose_hs256() -> Callable[..., str]:
     """``jose_hs256(claims, secret, issuer=None, audience=None) -> str``."""
     _require_interop()
     return jose_hs256_sign
+
+
+@pytest.fixture(scope="session")
+def better_auth_session_server() -> Callable[..., Any]:
+    """Factory: ``better_auth_session_server(secret, *, fresh=False)``.
+
+    Better Auth with the bearer plugin on a PostgreSQL database of its own
+    (``better_auth_sessions.py``). One shared server per secret for the whole
+    session (use unique emails); ``fresh=True`` starts another, for a test
+    that stops it or changes its database. All are stopped, and their
+    databases dropped, at session end. On SQLite this skips, saying why; in
+    CI's PostgreSQL step it runs.
+    """
+    _require_interop()
+    from .better_auth_sessions import BetterAuthSessionServer, postgres_unavailable_reason
+
+    reason = postgres_unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    shared: dict[str, Any] = {}
+    started: list[Any] = []
+
+    def factory(secret: str, *, fresh: bool = False):
+        if not fresh and secret in shared and shared[secret].is_running():
+            return shared[secret]
+        server = BetterAuthSessionServer(secret)
+        started.append(server)
+        if not fresh:
+            shared[secret] = server
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
