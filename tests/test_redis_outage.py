@@ -114,3 +114,13 @@ def test_an_unreachable_redis_holds_one_request_for_a_timeout_then_none(alice, r
     assert 0.3 <= first < 2
     # Ten more timeouts would take 3 s.
     assert next_ten < 1.5
+
+
+def test_health_says_an_unreachable_redis_is_unavailable_within_its_timeout(anonymous, settings):
+    with unreachable_redis(settings, timeout=0.3):
+        started = time.monotonic()
+        response = anonymous.get("/api/health")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "unavailable"}
+    assert elapsed < 2
