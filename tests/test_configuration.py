@@ -190,7 +190,8 @@ def test_the_readme_documents_every_variable():
 
 
 CACHE_SETTINGS = (
-    "import json; from django.conf import settings; print(json.dumps(settings.CACHES['default']))"
+    "import json; from django.conf import settings; "
+    "print(json.dumps([settings.CACHES['default'], settings.SESSION_ENGINE]))"
 )
 
 
@@ -201,17 +202,21 @@ def cache_settings(**env):
 
 
 def test_without_redis_url_the_cache_is_the_process_own():
-    assert cache_settings() == {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    cache, sessions = cache_settings()
+    assert cache == {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    assert sessions == "django.contrib.sessions.backends.db"
 
 
 def test_redis_url_makes_redis_the_cache_with_short_timeouts():
-    cache = cache_settings(REDIS_URL="rediss://:pw@cache.example.com:6380/2")
+    cache, sessions = cache_settings(REDIS_URL="rediss://:pw@cache.example.com:6380/2")
     assert cache == {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "rediss://:pw@cache.example.com:6380/2",
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
-    cache = cache_settings(REDIS_URL="redis://127.0.0.1:6379", REDIS_TIMEOUT_SECONDS="0.2")
+    # Sessions stay in the database, shared by every instance, whatever the cache.
+    assert sessions == "django.contrib.sessions.backends.db"
+    cache, _ = cache_settings(REDIS_URL="redis://127.0.0.1:6379", REDIS_TIMEOUT_SECONDS="0.2")
     assert cache["OPTIONS"] == {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
 
 
