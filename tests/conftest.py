@@ -16,14 +16,37 @@ from authn.models import User
 from tasks.models import Task
 
 from .jwks_server import JWKSServer
+from .redis_server import PrivateRedis, skip_or_fail_without_redis
 
 TEST_SECRET = secrets.token_urlsafe(32)
 
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Throttle counts live in the cache; each test starts with none."""
+    """Throttle counts live in the cache; each test starts with none (LocMemCache, see settings)."""
     cache.clear()
+
+
+@pytest.fixture
+def redis_server():
+    """A Redis of this test's own on a free port, which it may shut down and start again."""
+    skip_or_fail_without_redis()
+    server = PrivateRedis.started()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def redis_cache(settings, redis_server):
+    """The default cache in the private Redis, configured as REDIS_URL would."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_server.url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    return redis_server
 
 
 @pytest.fixture(autouse=True)

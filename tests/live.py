@@ -42,6 +42,8 @@ def live_server(env: dict[str, str], *, workers: int = 1):
             "DATABASE_URL": f"sqlite:///{workdir}/db.sqlite3",
             "BETTER_AUTH_URL": "",
             "BETTER_AUTH_JWKS_URL": "",
+            # Never a developer's Redis from .env: only one a test started.
+            "REDIS_URL": "",
             **env,
         }
         if "DATABASE_URL" not in env:

@@ -14,3 +14,9 @@ os.environ.setdefault("BETTER_AUTH_SECRET", secrets.token_urlsafe(32))
 os.environ["BETTER_AUTH_SESSIONS"] = ""
 
 from todo_project.settings import *  # noqa: E402, F403
+
+# Whatever REDIS_URL the environment has: the suite clears the cache before
+# each test, which on Redis flushes its whole database. Tests that use Redis
+# start a private server (tests/redis_server.py) and point CACHES at it.
+REDIS_URL = ""
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

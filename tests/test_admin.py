@@ -1,6 +1,10 @@
 """The admin, as staff use it; tests/browser drives the same pages in Chromium."""
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from authn.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +108,15 @@ def test_deleting_an_occurrence_in_the_admin_unlinks_it(admin_client, add_task):
     task.refresh_from_db()
     assert task.next_occurrence_id is None
     assert task.updated_at > before
+
+
+def test_an_admin_sign_in_lives_in_the_database_so_any_process_can_read_it(client):
+    """Not in a process's memory, nor only in a cache: every instance shares the database."""
+    staff = User.objects.create_superuser("staff", "staff@example.com", "a-long-passphrase-1")
+    client.post("/admin/login/", {"username": "staff", "password": "a-long-passphrase-1"})
+    session_key = client.cookies["sessionid"].value
+    assert Session.objects.get(pk=session_key).get_decoded()["_auth_user_id"] == staff.pk
+    # A client with nothing but the cookie, as another instance would see it.
+    other = Client()
+    other.cookies["sessionid"] = session_key
+    assert other.get("/admin/").status_code == 200

@@ -187,3 +187,53 @@ def test_env_example_lists_every_variable_the_settings_read():
 def test_the_readme_documents_every_variable():
     readme = (ROOT / "README.md").read_text()
     assert {name for name in variables_read_by_settings() if f"`{name}`" not in readme} == set()
+
+
+CACHE_SETTINGS = (
+    "import json; from django.conf import settings; "
+    "print(json.dumps([settings.CACHES['default'], settings.SESSION_ENGINE]))"
+)
+
+
+def cache_settings(**env):
+    result = run_manage("shell", "-c", CACHE_SETTINGS, **{"REDIS_URL": "", **env})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_without_redis_url_the_cache_is_the_process_own():
+    cache, sessions = cache_settings()
+    assert cache == {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    assert sessions == "django.contrib.sessions.backends.db"
+
+
+def test_redis_url_makes_redis_the_cache_with_short_timeouts():
+    cache, sessions = cache_settings(REDIS_URL="rediss://:pw@cache.example.com:6380/2")
+    assert cache == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "rediss://:pw@cache.example.com:6380/2",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    # Sessions stay in the database, shared by every instance, whatever the cache.
+    assert sessions == "django.contrib.sessions.backends.db"
+    cache, _ = cache_settings(REDIS_URL="redis://127.0.0.1:6379", REDIS_TIMEOUT_SECONDS="0.2")
+    assert cache["OPTIONS"] == {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"REDIS_URL": "cache.example.com:6379"}, "REDIS_URL must start with redis://"),
+        ({"REDIS_URL": "http://:secret-pw@cache.example.com"}, "REDIS_URL must start with"),
+        ({"REDIS_TIMEOUT_SECONDS": "0"}, "REDIS_TIMEOUT_SECONDS must be positive"),
+        ({"REDIS_TIMEOUT_SECONDS": "soon"}, "REDIS_TIMEOUT_SECONDS must be a number"),
+        ({"REDIS_TIMEOUT_SECONDS": "nan"}, "REDIS_TIMEOUT_SECONDS must be positive"),
+        ({"REDIS_RETRY_SECONDS": "-1"}, "REDIS_RETRY_SECONDS must be positive"),
+    ],
+)
+def test_a_bad_redis_setting_fails_loudly_without_echoing_a_password(env, message):
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+    assert "secret-pw" not in result.stderr

@@ -77,6 +77,15 @@ def test_the_schema_documents_the_response_headers(schema):
     assert "X-Request-ID" in schema["paths"]["/api/health"]["get"]["responses"]["503"]["headers"]
 
 
+def test_the_health_schema_has_the_cache_state_as_optional(schema):
+    health = schema["components"]["schemas"]["Health"]
+    assert set(health["properties"]) == {"status", "database", "cache"}
+    assert sorted(health["required"]) == ["database", "status"]
+    state = [{"$ref": "#/components/schemas/HealthStateEnum"}]
+    assert health["properties"]["cache"]["allOf"] == state
+    assert "REDIS_URL" in health["properties"]["cache"]["description"]
+
+
 SPACES = [chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\ufeff"]
 
 

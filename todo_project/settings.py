@@ -6,6 +6,7 @@ local ``.env`` file in development; ``.env.example`` lists every variable and
 the README explains them. No other module reads ``os.environ``.
 """
 
+import math
 import os
 import warnings
 from pathlib import Path
@@ -61,7 +62,7 @@ def env_float(name: str, default: float) -> float:
         number = float(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
-    if number <= 0:
+    if not math.isfinite(number) or number <= 0:
         raise ImproperlyConfigured(f"{name} must be positive, not {number}.")
     return number
 
@@ -82,6 +83,15 @@ def env_choice(name: str, choices: tuple[str, ...]) -> str:
     value = env_str(name).lower()
     if value and value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
+def env_redis_url(name: str) -> str:
+    """A redis://, rediss:// (TLS) or unix:// URL, or "" for none."""
+    value = env_str(name)
+    if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        # The value is not echoed: it may carry a password.
+        raise ImproperlyConfigured(f"{name} must start with redis://, rediss:// or unix://.")
     return value
 
 
@@ -238,6 +248,34 @@ if BETTER_AUTH_SESSIONS == "database":
     )
 DATABASE_ROUTERS = ["authn.routers.BetterAuthRouter"]
 
+# The shared cache. With REDIS_URL every instance counts the rate limits in
+# one Redis; without it each process has its own LocMemCache, which is right
+# for a single process and lets each process count its own limits otherwise.
+# Timeouts are short because the cache is never worth holding a request for:
+# when Redis is down the rate limits fail open (todo_project/shared_cache.py).
+REDIS_URL = env_redis_url("REDIS_URL")
+REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 0.5)
+# After a failure the rate limits leave Redis alone this long, so a dead one
+# costs one timeout per process per interval rather than one per request.
+REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 5.0)
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The admin's and the browsable API's sign-ins live in the database, which
+# every instance shares, and survive a restart of Redis.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "authn.User"
 
@@ -287,8 +325,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "todo_project.errors.exception_handler",
-    # Per user (per address before sign-in). Counted per process with the
-    # default cache; "off" disables a limit.
+    # Per user (per address before sign-in), counted in the default cache:
+    # in Redis across instances with REDIS_URL, else per process. "off"
+    # disables a limit.
     "DEFAULT_THROTTLE_CLASSES": [
         "todo_project.throttling.UserThrottle",
         "todo_project.throttling.AnonThrottle",
