@@ -49,6 +49,9 @@ def summarise(rows: list[dict], names: list[str], baseline: str | None) -> list[
                 entry["ratios"][name] = {
                     "rps": spread([r["rps"] / max(b["rps"], 1e-9) for r, b in pairs]),
                     "p99": spread([r["p99_us"] / max(b["p99_us"], 1) for r, b in pairs]),
+                    "server_cpu_ms": spread(
+                        [r["server_cpu_ms"] / max(b["server_cpu_ms"], 1e-9) for r, b in pairs]
+                    ),
                 }
         summary.append(entry)
     return summary
@@ -93,7 +96,8 @@ def print_summary(summary: list[dict], baseline: str | None) -> None:
             label = f"{name}/{baseline}"
             print(
                 f"  {label:<{width}}{ranged(ratio['rps'], times):>20}{'':>9}"
-                f"{ranged(ratio['p99'], times):>23}"
+                f"{ranged(ratio['p99'], times):>23}{'':>35}"
+                f"{times(ratio['server_cpu_ms']['median']):>11}"
             )
 
 
