@@ -54,9 +54,10 @@ end
 function done(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(
-      "BENCH requests=%d duration_us=%d status_errors=%d connect=%d read=%d write=%d "
-         .. "timeout=%d p50_us=%d p95_us=%d p99_us=%d max_us=%d mean_us=%.0f\n",
-      summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+      "BENCH requests=%d duration_us=%d bytes=%d status_errors=%d connect=%d read=%d "
+         .. "write=%d timeout=%d p50_us=%d p95_us=%d p99_us=%d max_us=%d mean_us=%.0f\n",
+      summary.requests, summary.duration, summary.bytes, e.status, e.connect, e.read, e.write,
+      e.timeout,
       latency:percentile(50), latency:percentile(95), latency:percentile(99),
       latency.max, latency.mean
    ))
