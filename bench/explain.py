@@ -90,9 +90,9 @@ def seed(connection, heavy_tasks: int, users: int, tasks_per_user: int) -> None:
     )
     columns = (
         "user_id, title, description, completed, completed_at, created_at, updated_at, "
-        "tags, due_at, priority"
+        "tags, due_at, priority, change_seq"
     )
-    values = f"n %% 3 = 0, CASE WHEN n %% 3 = 0 THEN t END, {{times}}, {TAGS_SQL}, {DUE_SQL}, {PRIORITY_SQL}"
+    values = f"n %% 3 = 0, CASE WHEN n %% 3 = 0 THEN t END, {{times}}, {TAGS_SQL}, {DUE_SQL}, {PRIORITY_SQL}, n"
     connection.execute(
         f"""
         INSERT INTO tasks_task ({columns})

@@ -67,8 +67,11 @@ class TaskAdmin(admin.ModelAdmin):
         # Through the same write as the API, so that recurring tasks recur.
         changed = 0
         with transaction.atomic():
-            for task in queryset.exclude(completed=completed).select_for_update():
-                services.task_set_completed(task=task, completed=completed)
+            for task in queryset.exclude(completed=completed):
+                # Each owner's change lock, before the task is read again under it.
+                change_seq = services.reserve(task.owner_id)
+                task.refresh_from_db()
+                services.task_set_completed(task=task, completed=completed, change_seq=change_seq)
                 changed += 1
         self.message_user(request, f"{changed} task(s) updated.")
 
@@ -78,10 +81,17 @@ class TaskAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj):
+        # Through the API's delete: a tombstone for the changes feed, and the
+        # task it recurred from unlinked.
         with transaction.atomic():
-            services.task_delete(task=obj)
+            services.reserve(obj.owner_id, 0)
+            services.tasks_delete(owner_id=obj.owner_id, task_ids=[obj.pk])
 
     def delete_queryset(self, request, queryset):
+        owners = {}
+        for task_id, owner_id in queryset.values_list("pk", "owner_id"):
+            owners.setdefault(owner_id, []).append(task_id)
         with transaction.atomic():
-            for task in queryset:
-                services.task_delete(task=task)
+            for owner_id, task_ids in owners.items():
+                services.reserve(owner_id, 0)
+                services.tasks_delete(owner_id=owner_id, task_ids=task_ids)

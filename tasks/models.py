@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
@@ -56,10 +56,14 @@ class Task(models.Model):
         max_length=7, choices=Frequency, null=True, blank=True
     )
     recurrence_interval = models.PositiveSmallIntegerField(null=True, blank=True)
-    # The task made when this one was completed; null again if that one is deleted.
+    # The task made when this one was completed; null again if that one is
+    # deleted. Every delete goes through tasks.services.tasks_delete, which
+    # unlinks it as a change of its own (a new change number and updated_at);
+    # DO_NOTHING keeps Django from a second, silent SET NULL, and the
+    # database's foreign key still refuses a delete that forgot.
     next_occurrence = models.OneToOneField(
         "self",
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         editable=False,
@@ -67,6 +71,9 @@ class Task(models.Model):
     )
     created_at = models.DateTimeField(editable=False)
     updated_at = models.DateTimeField(editable=False)
+    # The owner's change number of this task's last change (ChangeCounter):
+    # the changes feed's order and the task's ETag.
+    change_seq = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -85,6 +92,7 @@ class Task(models.Model):
             # migration 0003 because SQLite has no NULLS LAST in an index,
             # for descending order.
             models.Index(fields=["owner", "due_at", "id"], name="task_owner_due_idx"),
+            models.Index(fields=["owner", "change_seq"], name="task_owner_change_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -110,7 +118,11 @@ class Task(models.Model):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, change_seq=None, **kwargs):
+        """
+        Every save is a change with a new number from the owner's counter;
+        writers that already hold one (tasks/services.py) pass it.
+        """
         # One clock reading, so that a new task's timestamps are equal.
         now = timezone.now()
         if self.created_at is None:
@@ -122,11 +134,104 @@ class Task(models.Model):
             self.completed_at = None
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "updated_at", "completed_at"}
-        super().save(*args, **kwargs)
+            kwargs["update_fields"] = {*update_fields, "updated_at", "completed_at", "change_seq"}
+        # The number and the row commit together, or the changes feed could
+        # see the counter past a change it cannot see yet.
+        with transaction.atomic(savepoint=False):
+            if change_seq is None:
+                change_seq = ChangeCounter.objects.reserve(self.owner_id)
+            self.change_seq = change_seq
+            super().save(*args, **kwargs)
 
     @property
     def recurrence(self) -> dict | None:
         if self.recurrence_frequency is None:
             return None
         return {"frequency": self.recurrence_frequency, "interval": self.recurrence_interval}
+
+
+class ChangeCounterManager(models.Manager):
+    def reserve(self, user_id: str, count: int = 1) -> int:
+        """
+        Takes ``count`` new change numbers of the user and returns the first.
+
+        The counter's row stays locked until the transaction ends, so the
+        user's writes take their numbers one transaction after another and
+        commit in that order: a reader that sees number N sees every change
+        numbered below it. That is what lets the changes feed promise that
+        nothing is missed. ``count=0`` only takes the lock.
+        """
+        table = self.model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, last_seq, purged_seq) VALUES (%s, %s, 0) "
+                f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + excluded.last_seq "
+                "RETURNING last_seq",
+                [user_id, count],
+            )
+            (last,) = cursor.fetchone()
+        return last - count + 1
+
+
+class ChangeCounter(models.Model):
+    """Per user: the last change number given out, and the last one forgotten by a purge."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_seq = models.BigIntegerField(default=0)
+    # Tombstones up to this number are purged: an older cursor may miss a deletion.
+    purged_seq = models.BigIntegerField(default=0)
+
+    objects = ChangeCounterManager()
+
+    def __str__(self):
+        return f"{self.user_id}: {self.last_seq}"
+
+
+class Tombstone(models.Model):
+    """A deleted task, remembered for the changes feed for TASKS_TOMBSTONE_DAYS."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    task_id = models.BigIntegerField()
+    change_seq = models.BigIntegerField()
+    deleted_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "change_seq"], name="tombstone_owner_change_idx"),
+            models.Index(fields=["deleted_at"], name="tombstone_deleted_idx"),
+        ]
+
+    def __str__(self):
+        return f"task {self.task_id}"
+
+
+class IdempotencyKey(models.Model):
+    """
+    A create made with an ``Idempotency-Key``, and its answer, replayed to a
+    retry with the same key and body for 24 hours. Kept in the database so
+    that every process and instance sees it; the unique constraint, not a
+    check before the insert, is what stops a concurrent duplicate.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(null=True)
+    body = models.TextField(blank=True)
+    etag = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_per_owner")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self):
+        return self.key

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from .models import Priority
 from .query import MAX_LIMIT, MAX_SEARCH_LENGTH, SORT_ALIASES, SORTS, STATUSES
-from .serializers import RFC_3339
+from .serializers import RFC_3339, TaskSerializer
 
 TASK_ID = OpenApiParameter(
     "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The task's id."
@@ -83,3 +83,82 @@ TAG_COUNTS = inline_serializer(
     {"name": serializers.CharField(), "count": serializers.IntegerField(min_value=1)},
     many=True,
 )
+
+
+def header(name: str, description: str, **kwargs) -> OpenApiParameter:
+    return OpenApiParameter(
+        name, OpenApiTypes.STR, OpenApiParameter.HEADER, description=description, **kwargs
+    )
+
+
+IF_MATCH = header(
+    "If-Match",
+    "ETags of the task (or `*`): when none is current, the answer is 412 and nothing changes.",
+)
+IF_NONE_MATCH = header(
+    "If-None-Match", "ETags (or `*`): when one is current, the answer is 304 with no body."
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "pattern": "^[!-~]{1,255}$"},
+    OpenApiParameter.HEADER,
+    description=(
+        "Retrying a create with the same key and body within 24 hours answers the first "
+        "answer again, with `Idempotent-Replayed: true`, and creates nothing."
+    ),
+)
+ETAG = header("ETag", "The task's current version, for If-Match.", response=[200, 201])
+LIST_ETAG = header("ETag", "The answer's version, for If-None-Match.", response=[200])
+REPLAYED = header(
+    "Idempotent-Replayed", "`true` on the replay of an earlier create.", response=[201]
+)
+
+CHANGE_SET = inline_serializer(
+    "ChangeSet",
+    {
+        "changed": TaskSerializer(many=True),
+        "deleted": serializers.ListField(child=serializers.IntegerField()),
+        "cursor": serializers.CharField(),
+        "has_more": serializers.BooleanField(),
+    },
+)
+CHANGES_PARAMETERS = [
+    query(
+        "cursor",
+        {"type": "string"},
+        "The cursor of the previous answer; without it, every task.",
+    ),
+    query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "Entries per answer."),
+]
+DELETED_COUNT = inline_serializer("DeletedCount", {"deleted": serializers.IntegerField()})
+
+# "Clear completed": status=completed is required; the list's other filters narrow it.
+CLEAR_PARAMETERS = [
+    OpenApiParameter(
+        "status",
+        {"type": "string", "enum": ["completed"]},
+        OpenApiParameter.QUERY,
+        required=True,
+        description="Only completed tasks are deleted, and only when this says so.",
+    ),
+    *[
+        parameter
+        for parameter in LIST_PARAMETERS
+        if parameter.name in ("priority", "tag", "due_after", "due_before", "search")
+    ],
+]
+
+BULK_COMPLETION = {
+    "type": "object",
+    "properties": {
+        "ids": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "minItems": 1,
+            "maxItems": 100,
+            "uniqueItems": True,
+        },
+        "completed": {"type": "boolean"},
+    },
+    "required": ["ids", "completed"],
+}

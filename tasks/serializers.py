@@ -329,3 +329,27 @@ class CompletionSerializer(serializers.Serializer):
     """The body of ``PATCH .../complete``: ``completed`` sets, its absence flips."""
 
     completed = StrictBooleanField(required=False)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF would also take ``"3"``, ``3.0`` or ``true``."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+MAX_BULK_IDS = 100
+
+
+class BulkCompletionSerializer(serializers.Serializer):
+    """The body of ``PATCH /api/tasks``: which tasks, and completed or not."""
+
+    ids = serializers.ListField(child=StrictIntegerField(), min_length=1, max_length=MAX_BULK_IDS)
+    completed = StrictBooleanField()
+
+    def validate_ids(self, ids):
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError("Give each task id once.")
+        return ids

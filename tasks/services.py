@@ -1,14 +1,21 @@
 """
 Writes with side effects: completing a recurring task makes its next
-occurrence, deleting an occurrence unlinks it from the task it came from.
-Every API route, bulk or single, and the admin write through these, inside
-the caller's transaction.
+occurrence; deleting a task leaves a tombstone for the changes feed and
+unlinks it from the task it recurred from. Every API route, bulk or single,
+and the admin write through these, inside the caller's transaction, and
+after taking the owner's change lock (ChangeCounter.objects.reserve) before
+reading what they change: one writer at a time per user, so a check and the
+write it guards (If-Match, "no occurrence yet") are one step.
 """
 
 from django.utils import timezone
 
-from .models import Task
+from .models import ChangeCounter, Task, Tombstone
 from .recurrence import next_due
+
+
+def reserve(owner_id: str, count: int = 1) -> int:
+    return ChangeCounter.objects.reserve(owner_id, count)
 
 
 def task_create(*, owner, data: dict) -> Task:
@@ -18,7 +25,7 @@ def task_create(*, owner, data: dict) -> Task:
     return task
 
 
-def task_update(*, task: Task, changes: dict) -> Task:
+def task_update(*, task: Task, changes: dict, change_seq: int) -> Task:
     """Writes the fields whose value changes, and nothing at all when none does."""
     changed = [field for field, value in changes.items() if getattr(task, field) != value]
     if not changed:
@@ -27,12 +34,12 @@ def task_update(*, task: Task, changes: dict) -> Task:
         setattr(task, field, changes[field])
     if "completed" in changed and task.completed and make_next_occurrence(task):
         changed.append("next_occurrence")
-    task.save(update_fields=changed)
+    task.save(update_fields=changed, change_seq=change_seq)
     return task
 
 
-def task_set_completed(*, task: Task, completed: bool) -> Task:
-    return task_update(task=task, changes={"completed": completed})
+def task_set_completed(*, task: Task, completed: bool, change_seq: int) -> Task:
+    return task_update(task=task, changes={"completed": completed}, change_seq=change_seq)
 
 
 def make_next_occurrence(task: Task) -> Task | None:
@@ -61,9 +68,22 @@ def make_next_occurrence(task: Task) -> Task | None:
     return occurrence
 
 
-def task_delete(*, task: Task) -> None:
-    """Deletes the task; the task it was the next occurrence of changes (and can recur again)."""
-    Task.objects.filter(next_occurrence_id=task.pk).update(
-        next_occurrence=None, updated_at=timezone.now()
+def tasks_delete(*, owner_id: str, task_ids: list[int]) -> int:
+    """
+    Deletes these tasks of the owner, each leaving a tombstone. A task that
+    one of them was the next occurrence of changes (and can recur again).
+    """
+    if not task_ids:
+        return 0
+    previous = list(Task.objects.filter(next_occurrence_id__in=task_ids).exclude(pk__in=task_ids))
+    first = reserve(owner_id, len(previous) + len(task_ids))
+    for number, task in enumerate(previous, start=first):
+        task.next_occurrence = None
+        task.save(update_fields=["next_occurrence"], change_seq=number)
+    now = timezone.now()
+    Tombstone.objects.bulk_create(
+        Tombstone(owner_id=owner_id, task_id=task_id, change_seq=number, deleted_at=now)
+        for number, task_id in enumerate(task_ids, start=first + len(previous))
     )
-    task.delete()
+    Task.objects.filter(owner_id=owner_id, pk__in=task_ids).delete()
+    return len(task_ids)

@@ -1,23 +1,49 @@
+import json
+
 from django.conf import settings
 from django.db import transaction
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import permissions, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import services
+from . import idempotency, services, sync
+from .conditional import check_if_match, is_not_modified, list_etag, task_etag
 from .models import Task
 from .pagination import paging_headers
 from .query import filter_tasks, parse_task_query, sort_tasks
-from .schema import LIST_PARAMETERS, PAGING_HEADERS, TAG_COUNTS, TASK_ID
-from .serializers import TASK_COLUMNS, CompletionSerializer, TaskSerializer, represent_task_row
+from .schema import (
+    BULK_COMPLETION,
+    CHANGE_SET,
+    CHANGES_PARAMETERS,
+    CLEAR_PARAMETERS,
+    DELETED_COUNT,
+    ETAG,
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    LIST_ETAG,
+    LIST_PARAMETERS,
+    PAGING_HEADERS,
+    REPLAYED,
+    TAG_COUNTS,
+    TASK_ID,
+)
+from .serializers import (
+    TASK_COLUMNS,
+    BulkCompletionSerializer,
+    CompletionSerializer,
+    TaskSerializer,
+    represent_task_row,
+)
 from .tag_counts import tag_counts
 
 # Task ids are 64-bit; a longer number names no task (and must not reach SQL).
 MAX_TASK_ID = 2**63 - 1
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag named is current.")
 
 
 class PathUserIsCaller(permissions.BasePermission):
@@ -30,25 +56,63 @@ class PathUserIsCaller(permissions.BasePermission):
         return user_id is None or user_id == request.user.pk
 
 
+BULK_ACTIONS = ("bulk_update", "bulk_destroy")
+
+
+class TaskSchema(AutoSchema):
+    # The list path's PATCH and DELETE are bulk actions, not the detail's.
+    method_mapping = {**AutoSchema.method_mapping, "bulk-patch": "bulk_update"}
+    method_mapping["bulk-delete"] = "bulk_destroy"
+
+    def get_operation_id(self):
+        if getattr(self.view, "action", None) in BULK_ACTIONS:
+            return "_".join([*self._tokenize_path(), self.view.action])
+        return super().get_operation_id()
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="The caller's tasks",
-        parameters=[*LIST_PARAMETERS, *PAGING_HEADERS],
+        parameters=[*LIST_PARAMETERS, IF_NONE_MATCH, *PAGING_HEADERS, LIST_ETAG],
+        responses={200: TaskSerializer(many=True), 304: NOT_MODIFIED},
     ),
-    create=extend_schema(summary="Add a task"),
-    retrieve=extend_schema(summary="One task", parameters=[TASK_ID]),
+    create=extend_schema(
+        summary="Add a task",
+        parameters=[IDEMPOTENCY_KEY, ETAG, REPLAYED],
+    ),
+    retrieve=extend_schema(
+        summary="One task",
+        parameters=[TASK_ID, IF_NONE_MATCH, ETAG],
+        responses={200: TaskSerializer, 304: NOT_MODIFIED},
+    ),
     update=extend_schema(
         summary="Change a task (fields left out keep their values)",
-        parameters=[TASK_ID],
+        parameters=[TASK_ID, IF_MATCH, ETAG],
         request=TaskSerializer(partial=True),
     ),
-    partial_update=extend_schema(summary="Change a task", parameters=[TASK_ID]),
-    destroy=extend_schema(summary="Delete a task", parameters=[TASK_ID]),
+    partial_update=extend_schema(summary="Change a task", parameters=[TASK_ID, IF_MATCH, ETAG]),
+    destroy=extend_schema(summary="Delete a task", parameters=[TASK_ID, IF_MATCH]),
     complete=extend_schema(
         summary="Flip completed, or set it",
-        parameters=[TASK_ID],
+        parameters=[TASK_ID, IF_MATCH, ETAG],
         request=CompletionSerializer,
         responses=TaskSerializer,
+    ),
+    bulk_update=extend_schema(
+        summary="Mark tasks completed or pending, all or none",
+        # The whole body, though a PATCH: not drf-spectacular's partial form.
+        request={"application/json": BULK_COMPLETION},
+        responses=TaskSerializer(many=True),
+    ),
+    bulk_destroy=extend_schema(
+        summary="Clear the completed tasks (status=completed is required)",
+        parameters=CLEAR_PARAMETERS,
+        responses={200: DELETED_COUNT},
+    ),
+    changes=extend_schema(
+        summary="What changed since a cursor, for incremental sync",
+        parameters=CHANGES_PARAMETERS,
+        responses=CHANGE_SET,
     ),
 )
 class TaskViewSet(viewsets.ModelViewSet):
@@ -56,25 +120,35 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     serializer_class = TaskSerializer
     permission_classes = [permissions.IsAuthenticated, PathUserIsCaller]
+    schema = TaskSchema()
     # Any id reaches get_object(), so that a non-integer one is a 404 after auth.
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
         return Task.objects.filter(owner=self.request.user)
 
-    def get_object(self, for_update=False):
+    def get_object(self):
         task_id = parse_task_id(self.kwargs["pk"])
-        tasks = self.get_queryset()
-        if for_update:
-            tasks = tasks.select_for_update()
         try:
-            task = tasks.get(pk=task_id)
+            task = self.get_queryset().get(pk=task_id)
         except Task.DoesNotExist:
-            if not settings.TASKS_HIDE_FOREIGN and Task.objects.filter(pk=task_id).exists():
-                raise PermissionDenied("This task belongs to another user.") from None
-            raise NotFound("No such task.") from None
+            raise self.missing([task_id]) from None
         self.check_object_permissions(self.request, task)
         return task
+
+    def missing(self, task_ids):
+        """403 when one of these ids is another user's task (unless hidden), else 404."""
+        if not settings.TASKS_HIDE_FOREIGN and Task.objects.filter(pk__in=task_ids).exists():
+            return PermissionDenied("This task belongs to another user.")
+        return NotFound("No such task.")
+
+    def lock_writes(self) -> int:
+        """The caller's change lock, taken before reading what is written; one number."""
+        return services.reserve(self.request.user.pk)
+
+    def task_response(self, task, status_code=status.HTTP_200_OK) -> Response:
+        data = TaskSerializer(task, context=self.get_serializer_context()).data
+        return Response(data, status=status_code, headers={"ETag": task_etag(task)})
 
     def list(self, request, *args, **kwargs):
         query = parse_task_query(request.query_params)
@@ -91,39 +165,124 @@ class TaskViewSet(viewsets.ModelViewSet):
             total = rows.count()
             end = offset + query.limit if query.limit is not None else None
             page = list(rows[offset:end]) if offset < total else []
+        data = [represent_task_row(row) for row in page]
         headers = paging_headers(request, total=total, offset=offset, limit=query.limit)
-        return Response([represent_task_row(row) for row in page], headers=headers)
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        headers["ETag"] = list_etag(request.user.pk, body, headers)
+        if is_not_modified(request, headers["ETag"]):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": headers["ETag"]})
+        return Response(data, headers=headers)
 
-    def perform_create(self, serializer):
-        serializer.save(owner=self.request.user)
+    def retrieve(self, request, *args, **kwargs):
+        task = self.get_object()
+        if is_not_modified(request, task_etag(task)):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": task_etag(task)})
+        return self.task_response(task)
+
+    def create(self, request, *args, **kwargs):
+        key = idempotency.key_from(request)
+        serializer = self.get_serializer(data=request.data)
+        if key is None:
+            serializer.is_valid(raise_exception=True)
+            return self.task_response(serializer.save(owner=request.user), status.HTTP_201_CREATED)
+        request_hash = idempotency.digest(request.data)
+        with transaction.atomic():
+            record, first = idempotency.claim(request.user, key, request_hash)
+            if not first:
+                return idempotency.replay(record, request_hash)
+            # A failure here rolls the claim back with the rest: not remembered.
+            serializer.is_valid(raise_exception=True)
+            response = self.task_response(
+                serializer.save(owner=request.user), status.HTTP_201_CREATED
+            )
+            idempotency.remember(record, response.status_code, response.data, response["ETag"])
+        return response
 
     def update(self, request, *args, **kwargs):
-        # PUT is partial too: the fields left out keep their values. The row is
-        # locked, so that two completions at once make one next occurrence.
+        # PUT is partial too: the fields left out keep their values.
         with transaction.atomic():
-            task = self.get_object(for_update=True)
+            change_seq = self.lock_writes()
+            task = self.get_object()
+            check_if_match(request, task_etag(task))
             serializer = self.get_serializer(task, data=request.data, partial=True)
             serializer.is_valid(raise_exception=True)
-            services.task_update(task=task, changes=serializer.validated_data)
-        return Response(self.get_serializer(task).data)
+            services.task_update(
+                task=task, changes=serializer.validated_data, change_seq=change_seq
+            )
+        return self.task_response(task)
 
-    def perform_destroy(self, instance):
+    def destroy(self, request, *args, **kwargs):
         with transaction.atomic():
-            services.task_delete(task=instance)
+            services.reserve(request.user.pk, 0)
+            task = self.get_object()
+            check_if_match(request, task_etag(task))
+            services.tasks_delete(owner_id=request.user.pk, task_ids=[task.pk])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=True, methods=["patch"], serializer_class=CompletionSerializer)
     def complete(self, request, *args, **kwargs):
         """Flip ``completed``, or set it when the body says ``{"completed": true/false}``."""
         with transaction.atomic():
-            task = self.get_object(for_update=True)
+            change_seq = self.lock_writes()
+            task = self.get_object()
+            check_if_match(request, task_etag(task))
             body = CompletionSerializer(data=request.data, partial=True)
             body.is_valid(raise_exception=True)
             completed = body.validated_data.get("completed", not task.completed)
-            services.task_set_completed(task=task, completed=completed)
-        return Response(TaskSerializer(task, context=self.get_serializer_context()).data)
+            services.task_set_completed(task=task, completed=completed, change_seq=change_seq)
+        return self.task_response(task)
+
+    def bulk_update(self, request, *args, **kwargs):
+        """``{"ids": [...], "completed": bool}``: all of them, in one transaction, or none."""
+        body = BulkCompletionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        ids, completed = body.validated_data["ids"], body.validated_data["completed"]
+        with transaction.atomic():
+            first = services.reserve(request.user.pk, len(ids))
+            found = {
+                task.pk: task
+                for task in self.get_queryset().filter(
+                    pk__in=[i for i in ids if 0 < i <= MAX_TASK_ID]
+                )
+            }
+            missing = [task_id for task_id in ids if task_id not in found]
+            if missing:
+                raise self.missing([i for i in missing if 0 < i <= MAX_TASK_ID])
+            for number, task_id in enumerate(ids, start=first):
+                services.task_set_completed(
+                    task=found[task_id], completed=completed, change_seq=number
+                )
+        tasks = [found[task_id] for task_id in ids]
+        return Response(
+            TaskSerializer(tasks, many=True, context=self.get_serializer_context()).data
+        )
+
+    def bulk_destroy(self, request, *args, **kwargs):
+        """ "Clear completed": the completed tasks, narrowed by the list's other filters."""
+        query = parse_task_query(request.query_params)
+        if query.status != "completed":
+            raise ValidationError(
+                {"status": ["Give status=completed: this route deletes completed tasks only."]}
+            )
+        with transaction.atomic():
+            services.reserve(request.user.pk, 0)
+            task_ids = list(filter_tasks(self.get_queryset(), query).values_list("pk", flat=True))
+            deleted = services.tasks_delete(owner_id=request.user.pk, task_ids=task_ids)
+        return Response({"deleted": deleted})
+
+    @action(detail=False, methods=["get"])
+    def changes(self, request, *args, **kwargs):
+        """The caller's tasks changed and deleted since ``cursor``."""
+        params = request.query_params
+        repeated = [name for name in ("cursor", "limit") if len(params.getlist(name)) > 1]
+        if repeated:
+            raise ValidationError({name: ["Give this parameter once."] for name in repeated})
+        limit = sync.parse_limit(params)
+        result = sync.change_set(request.user.pk, sync.parse_cursor(params), limit)
+        return Response(result.as_dict())
 
 
-class UserPathSchema(AutoSchema):
+class UserPathSchema(TaskSchema):
     def get_operation_id(self):
         return f"user_{super().get_operation_id()}"
 

@@ -26,7 +26,15 @@ class LiveAPI:
         return jwt.encode({"sub": sub, "iat": now, "exp": now + 600}, self.secret)
 
     def call(self, method, path, sub, body=None, headers=None):
-        return http(method, f"{self.url}{path}", token=self.token(sub), body=body, headers=headers)
+        # A fresh connection per request, from many threads: allow a slow one.
+        return http(
+            method,
+            f"{self.url}{path}",
+            token=self.token(sub),
+            body=body,
+            headers=headers,
+            timeout=30,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +98,119 @@ def test_completions_at_once_make_one_next_occurrence(live_api, attempt):
     occurrence_ids = {answer.json()["next_occurrence_id"] for answer in answers}
     assert occurrence_ids == {tasks[0]["id"]}
     assert tasks[0]["due_at"] == "2026-12-11T17:00:00Z"
+
+
+@pytest.mark.parametrize("route", ["PATCH", "PUT", "complete", "DELETE"])
+def test_two_writers_with_one_etag_make_exactly_one_winner(live_api, route):
+    owner = user()
+    created = live_api.call("POST", "/api/tasks", owner, {"title": "Shared"})
+    task_id, etag = created.json()["id"], created.headers["ETag"]
+
+    def write(n):
+        headers = {"If-Match": etag}
+        if route == "DELETE":
+            return live_api.call("DELETE", f"/api/tasks/{task_id}", owner, headers=headers)
+        if route == "complete":
+            # (A write that changes nothing keeps the ETag, and would pass.)
+            body = {"completed": True}
+            return live_api.call(
+                "PATCH", f"/api/tasks/{task_id}/complete", owner, body, headers=headers
+            )
+        return live_api.call(route, f"/api/tasks/{task_id}", owner, {"title": f"tab {n}"}, headers)
+
+    answers = at_once(6, write)
+    statuses = sorted(answer.status for answer in answers)
+    # After a delete the task is gone: the others find no task (404 comes before 412).
+    assert statuses == ([204] + [404] * 5 if route == "DELETE" else [200] + [412] * 5)
+    if route != "DELETE":
+        winner = next(answer for answer in answers if answer.status == 200)
+        current = live_api.call("GET", f"/api/tasks/{task_id}", owner)
+        assert current.json() == winner.json()
+        assert all(a.headers["ETag"] == current.headers["ETag"] for a in answers if a.status == 412)
+
+
+def test_concurrent_duplicates_with_one_key_make_one_task(live_api):
+    owner = user()
+    headers = {"Idempotency-Key": secrets.token_hex(8)}
+
+    def create(n):
+        return live_api.call("POST", "/api/tasks", owner, {"title": "Once"}, headers=headers)
+
+    answers = at_once(8, create)
+    assert {answer.status for answer in answers} <= {201, 409}
+    created = [answer for answer in answers if answer.status == 201]
+    assert len({answer.json()["id"] for answer in created}) == 1
+    assert sum("Idempotent-Replayed" not in answer.headers for answer in created) == 1
+    assert len(live_api.call("GET", "/api/tasks", owner).json()) == 1
+
+
+def test_a_syncing_client_misses_nothing_while_others_write(live_api):
+    """Several writers in several processes; the client applies each answer to its copy."""
+    import random
+
+    owner = user()
+    seeded = [live_api.call("POST", "/api/tasks", owner, {"title": f"seed {n}"}) for n in range(10)]
+    known_ids = [answer.json()["id"] for answer in seeded]
+    lock = threading.Lock()
+    stop = threading.Event()
+    failures = []
+
+    def writer(seed):
+        chance = random.Random(seed)
+        while not stop.is_set():
+            with lock:
+                task_id = chance.choice(known_ids) if known_ids else None
+            roll = chance.random()
+            if task_id is None or roll < 0.3:
+                answer = live_api.call("POST", "/api/tasks", owner, {"title": f"w{seed}"})
+                if answer.status == 201:
+                    with lock:
+                        known_ids.append(answer.json()["id"])
+            elif roll < 0.55:
+                answer = live_api.call(
+                    "PATCH", f"/api/tasks/{task_id}", owner, {"title": f"{chance.random()}"}
+                )
+            elif roll < 0.7:
+                answer = live_api.call("PATCH", f"/api/tasks/{task_id}/complete", owner)
+            elif roll < 0.85:
+                answer = live_api.call("DELETE", f"/api/tasks/{task_id}", owner)
+                with lock:
+                    if task_id in known_ids:
+                        known_ids.remove(task_id)
+            else:
+                answer = live_api.call("DELETE", "/api/tasks?status=completed", owner)
+            if answer.status >= 500:
+                failures.append(answer.status)
+
+    copy: dict[int, dict] = {}
+    cursor = None
+
+    def sync_once(limit):
+        nonlocal cursor
+        while True:
+            path = f"/api/tasks/changes?limit={limit}"
+            if cursor is not None:
+                path += f"&cursor={cursor}"
+            body = live_api.call("GET", path, owner).json()
+            for task in body["changed"]:
+                copy[task["id"]] = task
+            for task_id in body["deleted"]:
+                copy.pop(task_id, None)
+            assert not {task["id"] for task in body["changed"]} & set(body["deleted"])
+            cursor = body["cursor"]
+            if not body["has_more"]:
+                return
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 6
+    while time.monotonic() < deadline:
+        sync_once(limit=3)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    sync_once(limit=7)
+    server = {task["id"]: task for task in live_api.call("GET", "/api/tasks", owner).json()}
+    assert failures == []
+    assert copy == server

@@ -34,7 +34,7 @@ def test_every_error_body_has_detail_and_code(alice, anonymous, add_task):
         anonymous.get("/api/tasks"),
         alice.get(f"/api/tasks/{task.pk}"),
         alice.get("/api/tasks/0"),
-        alice.delete("/api/tasks"),
+        alice.put("/api/tasks"),
         alice.post("/api/tasks", b"{", content_type="application/json"),
         alice.post("/api/tasks", b"x", content_type="text/plain"),
         alice.post("/api/tasks", {}, format="json"),

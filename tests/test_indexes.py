@@ -19,14 +19,14 @@ SEED = """
 INSERT INTO authn_user (id, password, is_superuser, email, name, is_staff, is_active, date_joined)
 SELECT 'user-' || n, '', false, '', '', false, true, now() FROM generate_series(0, 1000) AS n;
 INSERT INTO tasks_task (user_id, title, description, completed, created_at, updated_at, tags,
-                        due_at, priority)
+                        due_at, priority, change_seq)
 SELECT CASE WHEN n <= 10000 THEN 'user-0' ELSE 'user-' || (n % 1000 + 1) END, md5(n::text), '',
        false, now() - n * interval '1 minute', now(),
        (CASE WHEN n % 5 = 0 THEN '["home"]'::jsonb ELSE '[]'::jsonb END)
        || (CASE WHEN n % 10 = 1 OR n % 50 = 0 THEN '["urgent"]'::jsonb ELSE '[]'::jsonb END)
        || jsonb_build_array('tag' || (n % 20)),
        CASE WHEN n % 3 = 2 THEN NULL ELSE now() + (n % 5000) * interval '1 hour' END,
-       (ARRAY['low', 'medium', 'high'])[n % 3 + 1]
+       (ARRAY['low', 'medium', 'high'])[n % 3 + 1], n
 FROM generate_series(1, 30000) AS n;
 """
 

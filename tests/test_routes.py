@@ -68,7 +68,6 @@ def test_an_unknown_api_path_is_a_json_404(alice, path):
 @pytest.mark.parametrize(
     "method, path",
     [
-        ("delete", "/api/tasks"),
         ("put", "/api/tasks"),
         ("post", "/api/tasks/1"),
         ("post", "/api/health"),

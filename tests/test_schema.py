@@ -97,3 +97,55 @@ def test_the_title_pattern_agrees_with_the_api_about_white_space(schema, alice, 
     for title in (space * 3, f"{space}x{space}"):
         response = alice.post("/api/tasks", {"title": title}, format="json")
         assert validator.is_valid(title) == (response.status_code == 201), repr(title)
+
+
+def test_the_schema_documents_the_safe_write_routes_and_headers(schema):
+    paths = schema["paths"]
+    assert {"/api/tasks/changes", "/api/{user_id}/tasks/changes", "/api/tags"} <= set(paths)
+    assert {"get", "post", "patch", "delete"} <= set(paths["/api/tasks"])
+    detail = paths["/api/tasks/{id}"]
+
+    def header_names(operation):
+        return {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+
+    for method in ("put", "patch", "delete"):
+        assert "If-Match" in header_names(detail[method])
+        assert "412" in detail[method]["responses"]
+    assert "If-Match" in header_names(paths["/api/tasks/{id}/complete"]["patch"])
+    assert "If-None-Match" in header_names(detail["get"])
+    assert "304" in detail["get"]["responses"]
+    assert "ETag" in detail["get"]["responses"]["200"]["headers"]
+    assert "ETag" in detail["patch"]["responses"]["412"]["headers"]
+    listing = paths["/api/tasks"]["get"]
+    assert "304" in listing["responses"] and "ETag" in listing["responses"]["200"]["headers"]
+    create = paths["/api/tasks"]["post"]
+    assert "Idempotency-Key" in header_names(create)
+    assert {"409", "422"} <= set(create["responses"])
+    assert "Idempotent-Replayed" in create["responses"]["201"]["headers"]
+    assert "410" in paths["/api/tasks/changes"]["get"]["responses"]
+    assert {"403", "404", "422"} <= set(paths["/api/tasks"]["patch"]["responses"])
+    clear = {p["name"]: p for p in paths["/api/tasks"]["delete"]["parameters"]}
+    assert clear["status"]["required"] is True
+    assert clear["status"]["schema"]["enum"] == ["completed"]
+
+
+def test_the_schema_lists_every_enum(schema):
+    task = schema["components"]["schemas"]["TaskRequest"]["properties"]
+    assert set(task["priority"].get("enum") or schema_enum(schema, task["priority"])) == {
+        "low",
+        "medium",
+        "high",
+    }
+    assert task["recurrence"]["properties"]["frequency"]["enum"] == [
+        "daily",
+        "weekly",
+        "monthly",
+        "yearly",
+    ]
+    listing = {p["name"]: p for p in schema["paths"]["/api/tasks"]["get"]["parameters"]}
+    assert "priority" in listing and "due_at" in listing["sort"]["schema"]["enum"]
+
+
+def schema_enum(schema, node):
+    ref = node.get("$ref") or node["allOf"][0]["$ref"]
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["enum"]

@@ -41,6 +41,9 @@ def exception_handler(exc, context):
         return response
     detail = getattr(exc, "detail", response.data.get("detail", ""))
     response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
+    # A 412 names the task's current version, so the client can merge and retry.
+    if getattr(exc, "etag", None):
+        response["ETag"] = exc.etag
     return response
 
 

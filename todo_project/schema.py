@@ -38,9 +38,16 @@ DESCRIPTIONS = {
     "403": ("Another user's task, or another user's id in the path.", ERROR),
     "404": ("No such task.", ERROR),
     "406": ("The Accept header asks for a format the API does not speak.", ERROR),
+    "409": ("A create with this Idempotency-Key is still running.", ERROR),
+    "410": ("The cursor is older than the deletions kept: sync again without one.", ERROR),
+    "412": ("If-Match names no current ETag of the task; the answer carries it.", ERROR),
     "413": ("The request body is too large.", ERROR),
     "415": ("The body is neither JSON nor an HTML form.", ERROR),
-    "422": ("A field or query parameter fails validation.", VALIDATION_ERROR),
+    "422": (
+        "A field, header or query parameter fails validation (validation_error), or an "
+        "Idempotency-Key is reused with another body (idempotency_key_reused).",
+        {"anyOf": [VALIDATION_ERROR, ERROR]},
+    ),
     "429": ("Too many requests; see Retry-After.", ERROR),
     "503": ("The database, or the key set of the auth server, cannot be reached.", ERROR),
 }
@@ -51,8 +58,9 @@ HEADERS = {
     },
     "WWW-Authenticate": {"schema": {"type": "string", "enum": ["Bearer"]}},
     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."},
+    "ETag": {"schema": {"type": "string"}, "description": "The task's current ETag."},
 }
-HEADERS_BY_STATUS = {"401": ["WWW-Authenticate"], "429": ["Retry-After"]}
+HEADERS_BY_STATUS = {"401": ["WWW-Authenticate"], "412": ["ETag"], "429": ["Retry-After"]}
 BODY_METHODS = {"post", "put", "patch"}
 PUBLIC_PATHS = {"/api/health", "/api/schema/"}
 
@@ -136,6 +144,17 @@ def error_statuses(path, method, operation):
         statuses.add("403")
     if method in BODY_METHODS:
         statuses |= {"400", "413", "415", "422"}
-    if method == "get" and any(p["in"] == "query" for p in operation.get("parameters", [])):
+    parameters = {p["name"] for p in operation.get("parameters", [])}
+    if method in ("get", "delete") and any(
+        p["in"] == "query" for p in operation.get("parameters", [])
+    ):
         statuses.add("422")
+    if operation.get("operationId", "").endswith("bulk_update"):
+        statuses |= {"403", "404"}
+    if "If-Match" in parameters:
+        statuses.add("412")
+    if "Idempotency-Key" in parameters:
+        statuses |= {"409", "422"}
+    if path.endswith("/changes"):
+        statuses.add("410")
     return sorted(statuses)

@@ -148,6 +148,9 @@ BETTER_AUTH_SESSION_TIMEOUT_SECONDS = env_float("BETTER_AUTH_SESSION_TIMEOUT_SEC
 
 # Answer 404 rather than 403 for another user's task, hiding which ids exist.
 TASKS_HIDE_FOREIGN = env_bool("TASKS_HIDE_FOREIGN", False)
+# Deleted tasks are remembered this long for the changes feed; an older
+# cursor is a 410 and the client starts over.
+TASKS_TOMBSTONE_DAYS = env_int("TASKS_TOMBSTONE_DAYS", 30, minimum=1)
 
 
 INSTALLED_APPS = [
@@ -376,8 +379,14 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", ["http://localhost:3000"])
 CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-CORS_ALLOW_HEADERS = ["authorization", "content-type"]
-CORS_EXPOSE_HEADERS = ["X-Total-Count", "Link", "X-Request-ID"]
+CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "if-match",
+    "if-none-match",
+    "idempotency-key",
+]
+CORS_EXPOSE_HEADERS = ["X-Total-Count", "Link", "X-Request-ID", "ETag", "Idempotent-Replayed"]
 
 
 # HTTPS. TLS usually ends at the platform's proxy, which also redirects plain

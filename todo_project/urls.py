@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.routers import SimpleRouter
 
+from tasks.routers import TaskRouter
 from tasks.views import TagsView, TaskViewSet, UserPathTagsView, UserPathTaskViewSet
 
 from . import errors
@@ -13,10 +13,9 @@ admin.site.site_title = "Todo API"
 # The site itself is an API: "View site" leads to its documentation.
 admin.site.site_url = "/docs"
 
-router = SimpleRouter()
 # Both /api/tasks and /api/tasks/ answer, with no redirect: a redirect would
 # drop a POST body and the Authorization header in some clients.
-router.trailing_slash = "/?"
+router = TaskRouter()
 router.register("tasks", TaskViewSet, basename="task")
 router.register(r"(?P<user_id>[^/]+)/tasks", UserPathTaskViewSet, basename="user-task")
 

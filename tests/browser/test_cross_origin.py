@@ -59,3 +59,20 @@ def test_a_page_on_another_origin_is_blocked_by_the_browser(page, app, frontend,
     assert outcome == {"ok": False, "error": "TypeError: Failed to fetch"}
     # The preflight failed, so the POST never reached the API.
     assert [task["title"] for task in app.tasks(token)] == [f"Private {unique}"]
+
+
+def test_a_page_on_the_allowed_origin_sends_and_reads_the_safe_write_headers(
+    page, app, frontend, token, unique
+):
+    outcome = open_frontend(
+        page, frontend.origin, api=app.url, token=token, safe=f"Safe {unique}", key=unique
+    )
+
+    assert outcome == {
+        "ok": True,
+        "statuses": [201, 201, 412, 200],
+        "replayed": "true",
+        "same_etag": True,
+        "stale_etag_is_current": True,
+    }
+    assert [task["title"] for task in app.tasks(token)] == [f"Safe {unique} renamed"]
