@@ -1,7 +1,9 @@
 """
 Two instances behind no balancer, started from the Procfile's web line, on one
 PostgreSQL database of their own and one private Redis: what one instance
-shares with the other holds, and a Redis shut down under them costs no request.
+shares with the other holds (rate limits, admin sessions, idempotency keys,
+conditional writes, the changes feed), and a Redis shut down under them costs
+no request.
 
 Needs a PostgreSQL where it may create a database: MULTI_INSTANCE_POSTGRES names
 it, e.g. postgresql://postgres@127.0.0.1:5432/postgres (CI sets it), and
@@ -12,6 +14,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from collections import Counter
@@ -140,6 +143,131 @@ def test_an_admin_sign_in_on_one_instance_holds_on_the_other(instances, env):
     browsable = second.get("/api/tasks", headers={**html, "Cookie": f"sessionid={session}"})
     assert browsable.status == 200
     assert second.get("/admin/", headers=html).status == 302  # and not without the cookie
+
+
+def at_once(*calls):
+    """Run the calls in threads that start together; their answers in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def titled(instance, token, title):
+    listing = instance.get("/api/tasks", token=token)
+    assert listing.status == 200
+    return [task for task in listing.json() if task["title"] == title]
+
+
+def test_an_idempotency_key_replays_across_both_instances(instances):
+    token = token_for("idempotent")
+    first, second = instances
+    body = {"title": "Buy milk once", "tags": ["errands"]}
+    created = first.request(
+        "POST", "/api/tasks", token=token, body=body, headers={"Idempotency-Key": "key-1"}
+    )
+    assert created.status == 201
+    replayed = second.request(
+        "POST", "/api/tasks", token=token, body=body, headers={"Idempotency-Key": "key-1"}
+    )
+    assert replayed.status == 201
+    assert replayed.header("Idempotent-Replayed") == "true"
+    assert replayed.json() == created.json()
+    reused = second.request(
+        "POST", "/api/tasks", token=token, body={"title": "Other"},
+        headers={"Idempotency-Key": "key-1"},
+    )  # fmt: skip
+    assert reused.status == 422
+    assert reused.json()["code"] == "idempotency_key_reused"
+    assert len(titled(first, token, "Buy milk once")) == 1
+    assert titled(first, token, "Other") == []
+
+    # The same key on both instances at the same moment: never a second task.
+    def create_on(instance):
+        return lambda: instance.request(
+            "POST", "/api/tasks", token=token, body={"title": "Raced once"},
+            headers={"Idempotency-Key": "key-2"},
+        )  # fmt: skip
+
+    answers = at_once(create_on(first), create_on(second))
+    assert {answer.status for answer in answers} <= {201, 409}
+    assert 201 in {answer.status for answer in answers}
+    for answer in answers:
+        if answer.status == 409:
+            assert answer.json()["code"] == "idempotency_key_in_use"
+    if [answer.status for answer in answers] == [201, 201]:
+        assert answers[0].json() == answers[1].json()  # one waited and got the replay
+    assert len(titled(second, token, "Raced once")) == 1
+
+
+def test_one_etag_sent_to_both_instances_makes_exactly_one_winner(instances):
+    token = token_for("conditional")
+    first, second = instances
+    created = first.request("POST", "/api/tasks", token=token, body={"title": "v0"})
+    assert created.status == 201
+    path = f"/api/tasks/{created.json()['id']}"
+    for round_ in range(5):
+        etag = second.get(path, token=token).header("ETag")
+        assert etag
+
+        def patch_on(instance, title, etag=etag):
+            return lambda: instance.request(
+                "PATCH", path, token=token, body={"title": title}, headers={"If-Match": etag}
+            )
+
+        answers = at_once(patch_on(first, f"first {round_}"), patch_on(second, f"second {round_}"))
+        assert sorted(answer.status for answer in answers) == [200, 412]
+        winner = next(answer for answer in answers if answer.status == 200)
+        loser = next(answer for answer in answers if answer.status == 412)
+        assert loser.json()["code"] == "precondition_failed"
+        # The loser is told the task's current ETag: the winner's.
+        assert loser.header("ETag") == winner.header("ETag") != etag
+        now = first.get(path, token=token)
+        assert now.json()["title"] == winner.json()["title"]
+        assert now.header("ETag") == winner.header("ETag")
+
+
+def changes(instance, token, cursor=None):
+    """Follow the changes feed until has_more is false: changed by id, deleted ids, cursor."""
+    changed, deleted = {}, set()
+    while True:
+        query = "?" + urllib.parse.urlencode({"cursor": cursor}) if cursor else ""
+        answer = instance.get(f"/api/tasks/changes{query}", token=token)
+        assert answer.status == 200
+        page = answer.json()
+        changed.update({task["id"]: task for task in page["changed"]})
+        deleted.update(page["deleted"])
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            return changed, deleted, cursor
+
+
+def test_a_write_on_one_instance_is_in_the_changes_feed_of_the_other(instances):
+    token = token_for("syncing")
+    first, second = instances
+    kept = first.request("POST", "/api/tasks", token=token, body={"title": "kept"}).json()
+    doomed = first.request("POST", "/api/tasks", token=token, body={"title": "doomed"}).json()
+    changed, deleted, cursor = changes(second, token)
+    assert set(changed) == {kept["id"], doomed["id"]}
+    assert deleted == set()
+
+    added = first.request("POST", "/api/tasks", token=token, body={"title": "added"})
+    assert added.status == 201
+    edited = first.request(
+        "PATCH", f"/api/tasks/{kept['id']}", token=token, body={"title": "kept, edited"}
+    )
+    assert edited.status == 200
+    assert first.request("DELETE", f"/api/tasks/{doomed['id']}", token=token).status == 204
+
+    changed, deleted, _ = changes(second, token, cursor)
+    assert set(changed) == {added.json()["id"], kept["id"]}
+    assert changed[kept["id"]]["title"] == "kept, edited"
+    assert changed[added.json()["id"]] == added.json()
+    assert deleted == {doomed["id"]}
 
 
 def test_with_redis_shut_down_nothing_fails_and_health_says_so(instances, redis):
