@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import jwt
 from django.conf import settings
+from django.core.signals import setting_changed
 
 logger = logging.getLogger(__name__)
 
@@ -137,10 +138,26 @@ def verification_key(header: dict[str, Any]) -> Any:
 
 
 def verify_token(raw_token: str) -> dict[str, Any]:
-    """Return the token's claims, or raise TokenRejected or KeySetUnavailable."""
+    """
+    Return the token's claims, or raise TokenRejected or KeySetUnavailable.
+
+    A token checked before in this process is not checked again until its
+    ``exp``, as long as the key that verified it is still the one the
+    configuration gives for it (``verified_tokens``).
+    """
+    claims = verified_tokens.get(raw_token)
+    if claims is not None:
+        return claims
     header = read_header(raw_token)
-    algorithm = header["alg"]
     key = verification_key(header)
+    claims = check_token(raw_token, header, key)
+    verified_tokens.add(raw_token, header, key, claims)
+    return claims
+
+
+def check_token(raw_token: str, header: dict[str, Any], key: Any) -> dict[str, Any]:
+    """The signature and every claim, checked in full."""
+    algorithm = header["alg"]
     issuer = expected_issuer(algorithm)
     audience = expected_audience(algorithm)
     try:
@@ -280,6 +297,52 @@ def fetch_jwks(url: str, timeout: float) -> dict[str, dict[str, Any]]:
     }
 
 
+class VerifiedTokens:
+    """
+    Tokens whose signature and claims this process has checked, so that a
+    user's next requests skip the cryptography (bench/README.md): bounded, and
+    each valid until the token's ``exp``, never past it (the leeway applies to
+    a full check only). A hit still asks for the verifying key as a full check
+    would, which refreshes a stale JWKS; once the key set no longer holds that
+    key (rotation, revocation) or the secret changed, the token is checked
+    again, and refused.
+    """
+
+    def __init__(self, max_size: int):
+        self.max_size = max_size
+        self.entries: dict[str, tuple[float, dict[str, Any], Any, dict[str, Any]]] = {}
+        self.clock = time.time
+
+    def get(self, raw_token: str) -> dict[str, Any] | None:
+        entry = self.entries.get(raw_token)
+        if entry is None:
+            return None
+        expires, header, key, claims = entry
+        if self.clock() >= expires or not self.key_is_current(header, key):
+            self.entries.pop(raw_token, None)
+            return None
+        return claims
+
+    @staticmethod
+    def key_is_current(header: dict[str, Any], key: Any) -> bool:
+        try:
+            # A JWKS key is the same object until its key set is fetched anew.
+            return verification_key(header) == key
+        except (TokenRejected, KeySetUnavailable):
+            return False
+
+    def add(self, raw_token: str, header, key, claims: dict[str, Any]) -> None:
+        if len(self.entries) >= self.max_size:
+            self.entries.clear()
+        self.entries[raw_token] = (float(claims["exp"]), header, key, claims)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+verified_tokens = VerifiedTokens(max_size=10_000)
+
+
 _key_sets: dict[str, KeySet] = {}
 _key_sets_lock = threading.Lock()
 
@@ -296,6 +359,15 @@ def key_set(url: str) -> KeySet:
 
 
 def forget_key_sets() -> None:
-    """Drop every cached key set (tests start each case from a cold cache)."""
+    """Drop every cached key set and verified token (tests start each case cold)."""
     with _key_sets_lock:
         _key_sets.clear()
+    verified_tokens.clear()
+
+
+def forget_verified_tokens(**kwargs) -> None:
+    # A new secret, issuer or audience is checked against every token anew.
+    verified_tokens.clear()
+
+
+setting_changed.connect(forget_verified_tokens, dispatch_uid="authn.forget_verified_tokens")

@@ -115,6 +115,8 @@ def add_error_responses(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
     for path, operations in result["paths"].items():
         for method, operation in operations.items():
+            if operation.get("operationId", "").endswith("bulk_update"):
+                operation["requestBody"]["required"] = True
             if path not in PUBLIC_PATHS:
                 for status in error_statuses(path, method, operation):
                     description, schema = DESCRIPTIONS[status]
