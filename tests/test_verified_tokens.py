@@ -51,9 +51,7 @@ def test_a_bad_token_is_never_remembered(anonymous, make_token, full_checks):
     assert full_checks == [forged, forged]
 
 
-def test_an_expired_token_is_refused_at_once_though_remembered(
-    anonymous, make_token, settings
-):
+def test_an_expired_token_is_refused_at_once_though_remembered(anonymous, make_token, settings):
     settings.JWT_LEEWAY_SECONDS = 0
     token = make_token("alice-id", exp=int(time.time()) + 1)
     assert get_tasks(anonymous, token).status_code == 200
