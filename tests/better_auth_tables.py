@@ -133,7 +133,7 @@ def postgres_database(prefix: str):
 
 
 def running_on_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return settings.DATABASES["default"]["ENGINE"] == "todo_project.postgresql"
 
 
 @contextmanager

@@ -232,6 +232,9 @@ def database_settings(url: str, *, read_only: bool = False) -> dict:
             }
         )
     if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with a health check that skips a connection used a
+        # moment ago (todo_project/postgresql/base.py).
+        config["ENGINE"] = "todo_project.postgresql"
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
         # A pooler in transaction mode (Neon's "-pooler" host, PgBouncer) cannot
         # keep a server-side cursor open between transactions.

@@ -1,0 +1,72 @@
+"""
+The PostgreSQL backend pings a reused connection only after it sat idle
+(todo_project/postgresql/base.py), and still replaces one the server closed.
+"""
+
+import psycopg
+import pytest
+from django.db import close_old_connections, connection
+
+from todo_project.postgresql import base
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend"),
+]
+
+
+@pytest.fixture
+def pings(monkeypatch):
+    calls = []
+    is_usable = base.DatabaseWrapper.is_usable
+
+    def counted(self):
+        calls.append(self.alias)
+        return is_usable(self)
+
+    monkeypatch.setattr(base.DatabaseWrapper, "is_usable", counted)
+    return calls
+
+
+def request_with_a_query():
+    close_old_connections()  # request_started
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    close_old_connections()  # request_finished
+    return pid
+
+
+@pytest.fixture
+def persistent(settings):
+    connection.settings_dict["CONN_MAX_AGE"] = 60
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = True
+    connection.close()
+    yield
+    connection.close()
+
+
+def test_requests_one_after_another_are_not_pinged(persistent, pings):
+    first = request_with_a_query()
+    for _ in range(5):
+        assert request_with_a_query() == first
+    assert pings == []
+
+
+def test_a_connection_idle_longer_is_pinged(persistent, pings, monkeypatch):
+    request_with_a_query()
+    monkeypatch.setattr(base, "TRUSTED_FOR_SECONDS", 0)
+    request_with_a_query()
+    assert pings == ["default"]
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced(persistent, monkeypatch):
+    first = request_with_a_query()
+    params = connection.get_connection_params()
+    params = {
+        key: value for key, value in params.items() if key not in ("cursor_factory", "context")
+    }
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [first])
+    monkeypatch.setattr(base, "TRUSTED_FOR_SECONDS", 0)
+    assert request_with_a_query() != first
