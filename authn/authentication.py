@@ -77,12 +77,10 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
         user = known_users.get(claims["sub"])
         if user is not None and not changed_fields(user, profile):
             return user
-        try:
-            user = User.objects.get(pk=claims["sub"])
-            read_from_database = True
-        except User.DoesNotExist:
+        user = User.objects.find(claims["sub"])
+        read_from_database = user is not None
+        if user is None:
             user = create_user(claims["sub"], profile)
-            read_from_database = False
         if not user.is_active:
             raise InvalidToken("user inactive")
         changed = changed_fields(user, profile)

@@ -1,7 +1,9 @@
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
+
+from todo_project.rows import fetch_instance
 
 from .fields import TagListField
 from .tags import validate_tags
@@ -21,6 +23,33 @@ class Frequency(models.TextChoices):
 
 
 MAX_RECURRENCE_INTERVAL = 365
+
+
+def fetch_row(sql: str, params: list) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+class TaskManager(models.Manager):
+    def owned(self, owner_id: str, task_id: int):
+        """
+        The owner's task with this id, or None: what get_queryset().get(pk=...)
+        finds, in plain SQL, as composing that query costs more than running it
+        (bench/README.md).
+        """
+        return fetch_instance(self.model, "id = %s AND user_id = %s", [task_id, owner_id])
+
+    def lock_owned(self, owner_id: str, task_id: int):
+        """
+        The owner's change lock and one change number (ChangeCounter.reserve),
+        then owned(): the task (or None) and the number. Two statements: in
+        one, PostgreSQL would read the task with the snapshot taken before
+        the statement waited for the lock, so a write that just committed
+        would not be seen (tests/test_concurrency.py fails that way).
+        """
+        change_seq = ChangeCounter.objects.reserve(owner_id)
+        return self.owned(owner_id, task_id), change_seq
 
 
 class Task(models.Model):
@@ -74,6 +103,8 @@ class Task(models.Model):
     # The owner's change number of this task's last change (ChangeCounter):
     # the changes feed's order and the task's ETag.
     change_seq = models.BigIntegerField(default=0, editable=False)
+
+    objects = TaskManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -135,13 +166,75 @@ class Task(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "updated_at", "completed_at", "change_seq"}
+        if self.pk is None and not args and not kwargs:
+            self.insert_row(change_seq)
+            return
         # The number and the row commit together, or the changes feed could
         # see the counter past a change it cannot see yet.
         with transaction.atomic(savepoint=False):
             if change_seq is None:
                 change_seq = ChangeCounter.objects.reserve(self.owner_id)
             self.change_seq = change_seq
-            super().save(*args, **kwargs)
+            if update_fields is not None and not args and kwargs.keys() == {"update_fields"}:
+                self.update_columns(kwargs["update_fields"])
+            else:
+                super().save(*args, **kwargs)
+
+    def insert_row(self, change_seq: int | None) -> None:
+        """
+        save() of a new task as one plain INSERT: what Django's save does for
+        a task, without composing and compiling an insert query per create.
+        On PostgreSQL the owner's change number is taken in the same
+        statement, which is atomic on its own: one round trip.
+        """
+        fields = [
+            field
+            for field in self._meta.concrete_fields
+            if field.attname not in ("id", "change_seq") and not field.generated
+        ]
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        values = [
+            field.get_db_prep_save(getattr(self, field.attname), connection) for field in fields
+        ]
+        placeholders = ", ".join(["%s"] * len(values))
+        insert = f"INSERT INTO {self._meta.db_table} ({columns}, change_seq)"
+        if change_seq is None and connection.vendor == "postgresql":
+            row = fetch_row(
+                f"WITH counter AS ({ChangeCounter.objects.reserve_sql()}) "
+                f"{insert} SELECT {placeholders}, last_seq FROM counter RETURNING id, change_seq",
+                [self.owner_id, 1, *values],
+            )
+        else:
+            with transaction.atomic(savepoint=False):
+                if change_seq is None:
+                    change_seq = ChangeCounter.objects.reserve(self.owner_id)
+                row = fetch_row(
+                    f"{insert} VALUES ({placeholders}, %s) RETURNING id, change_seq",
+                    [*values, change_seq],
+                )
+        self.pk, self.change_seq = row
+        self._state.adding = False
+        self._state.db = connection.alias
+
+    def update_columns(self, names) -> None:
+        """
+        save(update_fields=names) as one plain UPDATE: what Django's save
+        does for a task (no signal receivers, no auto fields), without
+        composing and compiling an update query per write (bench/README.md).
+        """
+        fields = [self._meta.get_field(name) for name in sorted(names)]
+        assignments = ", ".join(
+            f"{connection.ops.quote_name(field.column)} = %s" for field in fields
+        )
+        values = [
+            field.get_db_prep_save(getattr(self, field.attname), connection) for field in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {self._meta.db_table} SET {assignments} WHERE id = %s", [*values, self.pk]
+            )
+            if cursor.rowcount != 1:
+                raise DatabaseError("Save with update_fields did not affect any rows.")
 
     @property
     def recurrence(self) -> dict | None:
@@ -161,16 +254,19 @@ class ChangeCounterManager(models.Manager):
         numbered below it. That is what lets the changes feed promise that
         nothing is missed. ``count=0`` only takes the lock.
         """
-        table = self.model._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (user_id, last_seq, purged_seq) VALUES (%s, %s, 0) "
-                f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + excluded.last_seq "
-                "RETURNING last_seq",
-                [user_id, count],
-            )
+            cursor.execute(self.reserve_sql(), [user_id, count])
             (last,) = cursor.fetchone()
         return last - count + 1
+
+    def reserve_sql(self) -> str:
+        """The upsert of reserve(): its parameters are the user's id and the count."""
+        table = self.model._meta.db_table
+        return (
+            f"INSERT INTO {table} (user_id, last_seq, purged_seq) VALUES (%s, %s, 0) "
+            f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + excluded.last_seq "
+            "RETURNING last_seq"
+        )
 
 
 class ChangeCounter(models.Model):

@@ -64,6 +64,9 @@ class TaskQuery:
 
 def parse_task_query(params) -> TaskQuery:
     """The list's parameters from a QueryDict; ValidationError names each bad one."""
+    if not params:
+        # Most lists ask for everything: nothing to parse.
+        return TaskQuery()
     errors: dict[str, list[str]] = {}
     for name in KNOWN_PARAMETERS:
         if len(params.getlist(name)) > 1:

@@ -2,11 +2,13 @@ import json
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,7 +16,8 @@ from . import idempotency, services, sync
 from .conditional import check_if_match, is_not_modified, list_etag, task_etag
 from .models import Task
 from .pagination import paging_headers
-from .query import filter_tasks, parse_task_query, sort_tasks
+from .query import filter_tasks, parse_task_query
+from .rendering import list_page_json
 from .schema import (
     BULK_COMPLETION,
     CHANGE_SET,
@@ -33,11 +36,10 @@ from .schema import (
     TASK_ID,
 )
 from .serializers import (
-    TASK_COLUMNS,
     BulkCompletionSerializer,
     CompletionSerializer,
     TaskSerializer,
-    represent_task_row,
+    represent_task,
 )
 from .tag_counts import tag_counts
 
@@ -129,10 +131,9 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def get_object(self):
         task_id = parse_task_id(self.kwargs["pk"])
-        try:
-            task = self.get_queryset().get(pk=task_id)
-        except Task.DoesNotExist:
-            raise self.missing([task_id]) from None
+        task = Task.objects.owned(self.request.user.pk, task_id)
+        if task is None:
+            raise self.missing([task_id])
         self.check_object_permissions(self.request, task)
         return task
 
@@ -142,36 +143,40 @@ class TaskViewSet(viewsets.ModelViewSet):
             return PermissionDenied("This task belongs to another user.")
         return NotFound("No such task.")
 
-    def lock_writes(self) -> int:
-        """The caller's change lock, taken before reading what is written; one number."""
-        return services.reserve(self.request.user.pk)
+    def get_object_to_write(self):
+        """
+        The task and a change number for writing it, under the caller's change
+        lock taken before the task is read: one writer at a time per user.
+        """
+        task_id = parse_task_id(self.kwargs["pk"])
+        task, change_seq = Task.objects.lock_owned(self.request.user.pk, task_id)
+        if task is None:
+            raise self.missing([task_id])
+        self.check_object_permissions(self.request, task)
+        return task, change_seq
 
     def task_response(self, task, status_code=status.HTTP_200_OK) -> Response:
-        data = TaskSerializer(task, context=self.get_serializer_context()).data
+        # As TaskSerializer writes it (tests/test_rendering.py), for less.
+        data = represent_task(task)
         return Response(data, status=status_code, headers={"ETag": task_etag(task)})
 
     def list(self, request, *args, **kwargs):
         query = parse_task_query(request.query_params)
-        tasks = sort_tasks(filter_tasks(self.get_queryset(), query), query.sort)
-        # Most of the traffic: plain rows, formatted as TaskSerializer would,
-        # cost half as much as model instances and a serializer (bench/README.md).
-        rows = tasks.values(*TASK_COLUMNS)
         offset = query.offset or 0
         if query.limit is None and query.offset is None:
-            page = list(rows)
-            total = len(page)
+            body, total = list_page_json(request.user.pk, query)
         else:
             # Paging: the count only now, and no query for an offset past the end.
-            total = rows.count()
-            end = offset + query.limit if query.limit is not None else None
-            page = list(rows[offset:end]) if offset < total else []
-        data = [represent_task_row(row) for row in page]
+            total = filter_tasks(self.get_queryset(), query).count()
+            body = list_page_json(request.user.pk, query)[0] if offset < total else b"[]"
         headers = paging_headers(request, total=total, offset=offset, limit=query.limit)
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         headers["ETag"] = list_etag(request.user.pk, body, headers)
         if is_not_modified(request, headers["ETag"]):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": headers["ETag"]})
-        return Response(data, headers=headers)
+        if isinstance(request.accepted_renderer, JSONRenderer):
+            # The body as the database wrote it (tasks/rendering.py).
+            return HttpResponse(body, content_type="application/json", headers=headers)
+        return Response(json.loads(body), headers=headers)
 
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()
@@ -201,8 +206,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     def update(self, request, *args, **kwargs):
         # PUT is partial too: the fields left out keep their values.
         with transaction.atomic():
-            change_seq = self.lock_writes()
-            task = self.get_object()
+            task, change_seq = self.get_object_to_write()
             check_if_match(request, task_etag(task))
             serializer = self.get_serializer(task, data=request.data, partial=True)
             serializer.is_valid(raise_exception=True)
@@ -213,8 +217,7 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def destroy(self, request, *args, **kwargs):
         with transaction.atomic():
-            services.reserve(request.user.pk, 0)
-            task = self.get_object()
+            task, _ = self.get_object_to_write()
             check_if_match(request, task_etag(task))
             services.tasks_delete(owner_id=request.user.pk, task_ids=[task.pk])
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -223,8 +226,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     def complete(self, request, *args, **kwargs):
         """Flip ``completed``, or set it when the body says ``{"completed": true/false}``."""
         with transaction.atomic():
-            change_seq = self.lock_writes()
-            task = self.get_object()
+            task, change_seq = self.get_object_to_write()
             check_if_match(request, task_etag(task))
             body = CompletionSerializer(data=request.data, partial=True)
             body.is_valid(raise_exception=True)
