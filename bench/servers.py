@@ -4,8 +4,7 @@ The servers bench/run measures, each started as a command in its own session
 its CPUs with taskset, on a free loopback port.
 
 - ours: the API, under the command given with --ours-command, else the
-  Procfile's `web:` line when there is a Procfile, else gunicorn with
-  gunicorn.conf.py.
+  Procfile's `web:` line, as production starts it.
 - seed: the seed documents' design (FastAPI, async SQLModel, uvicorn), from a
   checkout of it started by its own run.sh.
 """
@@ -94,18 +93,14 @@ def ours_target(name, root, command, env, venv: Path) -> Target:
     env = {**env, "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"}
     env["VIRTUAL_ENV"] = str(venv)
     procfile = procfile_web(root)
-    if command is None and procfile is not None:
+    if command is None:
+        if procfile is None:
+            raise SystemExit("no --ours-command and no Procfile web: line to start the API with")
         command, description = procfile, f"the Procfile's web: {procfile}"
-    elif command is not None:
-        description = command
     else:
-        description = "gunicorn -c gunicorn.conf.py"
+        description = command
 
     def argv(port: int, database_url: str) -> list[str]:
-        if command is None:
-            python = str(venv / "bin" / "python")
-            conf = str(root / "gunicorn.conf.py")
-            return [python, "-m", "gunicorn", "-c", conf, "--bind", f"127.0.0.1:{port}"]
         return ["/bin/sh", "-c", command.replace("{port}", str(port))]
 
     return Target(name, "ours", description, argv, env, root)

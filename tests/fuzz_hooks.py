@@ -5,7 +5,6 @@ valid. Every check stays on; requests generated as invalid are left alone.
 """
 
 import uuid
-from urllib.parse import urlencode
 
 import schemathesis
 
@@ -42,16 +41,14 @@ def map_case(context, case):
         body["due_at"] = "2030-01-01T00:00:00Z"
     if "due_at" in body and body["due_at"] is None:
         body["recurrence"] = None
-    # At most 20 tags remain after duplicates are dropped: not a count of items.
+    # At most 20 tags remain after duplicates are dropped: not a count of
+    # items. And the 32 characters are counted after lower-casing, where "İ"
+    # becomes two, which a pattern cannot count.
     if isinstance(body.get("tags"), list):
-        body["tags"] = body["tags"][:20]
+        body["tags"] = [
+            tag.replace("\u0130", "I") if isinstance(tag, str) else tag for tag in body["tags"][:20]
+        ]
     return case
-
-
-# gunicorn refuses a request line over 4094 bytes with a 414 of its own, in
-# HTML, before the API sees the request; a fuzzer's pile of unknown query
-# parameters reaches that, no client of the API does.
-MAX_QUERY_BYTES = 3500
 
 
 @schemathesis.hook
@@ -60,6 +57,4 @@ def filter_case(context, case):
     # bodies, taken from the schema of the error answers, and then calls the
     # request invalid when that member lacks a title; no request schema here
     # has such a member, and the API ignores unknown members, as it should.
-    if isinstance(case.body, dict) and "errors" in case.body:
-        return False
-    return len(urlencode(case.query or {}, doseq=True)) <= MAX_QUERY_BYTES
+    return not (isinstance(case.body, dict) and "errors" in case.body)

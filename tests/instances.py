@@ -15,16 +15,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .live import ROOT, free_port, wait_for_port
-
-
-def web_command() -> str:
-    """The command of the Procfile's ``web:`` line, as the platform would run it."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, colon, command = line.partition(":")
-        if name.strip() == "web" and colon and command.strip():
-            return command.strip()
-    raise RuntimeError("the Procfile has no web: line")
+from .live import ROOT, free_port, wait_for_port, web_command
 
 
 @dataclass

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.datastructures import CaseInsensitiveMapping
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -25,10 +27,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def web_command() -> str:
+    """The command of the Procfile's ``web:`` line, as the platform would run it."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, colon, command = line.partition(":")
+        if name.strip() == "web" and colon and command.strip():
+            return command.strip()
+    raise RuntimeError("the Procfile has no web: line")
+
+
 @contextmanager
 def live_server(env: dict[str, str], *, workers: int = 1):
+    """The base URL of live_process(env, workers=workers)."""
+    with live_process(env, workers=workers) as (url, _):
+        yield url
+
+
+@contextmanager
+def live_process(env: dict[str, str], *, workers: int = 1):
     """
-    Run gunicorn with exactly ``env`` on top of PATH; yield the base URL.
+    Run the Procfile's web line, as production does, with exactly ``env`` on
+    top of PATH (the virtualenv's programs first); yield the base URL and the
+    server's process.
 
     Without a DATABASE_URL in ``env``, the server gets a migrated SQLite file
     of its own (the test database lives in this process, out of its reach).
@@ -36,7 +56,7 @@ def live_server(env: dict[str, str], *, workers: int = 1):
     port = free_port()
     with tempfile.TemporaryDirectory() as workdir:
         full_env = {
-            "PATH": os.environ["PATH"],
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
             "DJANGO_SETTINGS_MODULE": "todo_project.settings",
             "DEBUG": "false",
             "DATABASE_URL": f"sqlite:///{workdir}/db.sqlite3",
@@ -48,15 +68,13 @@ def live_server(env: dict[str, str], *, workers: int = 1):
         }
         if "DATABASE_URL" not in env:
             migrate(full_env)
-        command = [
-            sys.executable, "-m", "gunicorn", "todo_project.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "30",
-        ]  # fmt: skip
+        full_env.update(PORT=str(port), WEB_CONCURRENCY=str(workers))
+        command = ["bash", "-c", f"exec {web_command()}"]
         with open(f"{workdir}/server.log", "w+") as log:
             process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
             try:
                 wait_for_port(port, process, log)
-                yield f"http://127.0.0.1:{port}"
+                yield f"http://127.0.0.1:{port}", process
             finally:
                 process.terminate()
                 process.wait(timeout=15)
@@ -83,10 +101,15 @@ def wait_for_port(port, process, log, timeout=30.0):
     raise RuntimeError("the server did not start listening in time")
 
 
+def headers_of(response) -> CaseInsensitiveMapping:
+    """Header names are case-insensitive, and servers spell them differently."""
+    return CaseInsensitiveMapping(dict(response.headers.items()))
+
+
 @dataclass
 class HttpResponse:
     status: int
-    headers: dict[str, str]
+    headers: CaseInsensitiveMapping
     body: bytes
 
     def json(self):
@@ -105,6 +128,6 @@ def http(method: str, url: str, *, token: str | None = None, body=None, headers=
     request = urllib.request.Request(url, data=data, method=method, headers=request_headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return HttpResponse(response.status, dict(response.headers), response.read())
+            return HttpResponse(response.status, headers_of(response), response.read())
     except urllib.error.HTTPError as error:
-        return HttpResponse(error.code, dict(error.headers), error.read())
+        return HttpResponse(error.code, headers_of(error), error.read())

@@ -1,6 +1,6 @@
 """
 What the server needs before it takes a request. Checked when the WSGI or ASGI
-application is built (gunicorn, runserver), not when settings load, so that
+application is built (granian, runserver), not when settings load, so that
 manage.py commands such as migrate and collectstatic run without secrets.
 """
 

@@ -1,4 +1,4 @@
-"""WSGI entry point, used by gunicorn: ``gunicorn todo_project.wsgi``."""
+"""WSGI entry point, served by granian (the Procfile's web line): ``todo_project.wsgi:application``."""
 
 import os
 
