@@ -1,7 +1,8 @@
 """
-Schemathesis against the OpenAPI document of the API under gunicorn, with a
-valid token and every default check: no server error, every response as the
-schema says, schema-valid input accepted and invalid input refused.
+Schemathesis against the OpenAPI document of the API under the Procfile's
+server, with a valid token and every default check but one false alarm: no
+server error, every response as the schema says, schema-valid input accepted
+and invalid input refused.
 
 Runs when FUZZ_EXAMPLES (examples per operation) is set; CI sets enough for
 well over 1000 cases. On PostgreSQL when DATABASE_URL is set.
@@ -44,8 +45,18 @@ def test_the_api_holds_to_its_schema_under_fuzzing(tmp_path, capsys):
     now = int(time.time())
     token = jwt.encode({"sub": USER_ID, "iat": now, "exp": now + 3600}, secret)
     config = tmp_path / "schemathesis.toml"
-    # The path form answers 403 for any other id; fuzz it as the caller.
-    config.write_text(f'[parameters]\n"path.user_id" = "{USER_ID}"\n')
+    config.write_text(
+        # The path form answers 403 for any other id; fuzz it as the caller.
+        f'[parameters]\n"path.user_id" = "{USER_ID}"\n'
+        # The stateful phase follows a create with the bulk update on the same
+        # path and, as that operation has no parameters, takes all of them as
+        # given by the create; but the ids are in the body, generated at
+        # random, and the contract answers 404 for ids that are no task.
+        "[[operations]]\n"
+        'include-method = "PATCH"\n'
+        'include-path-regex = "/tasks$"\n'
+        "checks.ensure_resource_availability.enabled = false\n"
+    )
 
     # Rules JSON Schema cannot state, for the requests generated as valid.
     hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_hooks"}
