@@ -64,6 +64,8 @@ def live_process(env: dict[str, str], *, workers: int = 1):
             "BETTER_AUTH_JWKS_URL": "",
             # Never a developer's Redis from .env: only one a test started.
             "REDIS_URL": "",
+            # Behind a pooler, as the tests' own database is (CI's PgBouncer run).
+            "DATABASE_POOLER": os.environ.get("DATABASE_POOLER", ""),
             **env,
         }
         if "DATABASE_URL" not in env:

@@ -191,7 +191,9 @@ def test_a_syncing_client_misses_nothing_while_others_write(live_api):
             path = f"/api/tasks/changes?limit={limit}"
             if cursor is not None:
                 path += f"&cursor={cursor}"
-            body = live_api.call("GET", path, owner).json()
+            answer = live_api.call("GET", path, owner)
+            assert answer.status == 200, answer.body
+            body = answer.json()
             for task in body["changed"]:
                 copy[task["id"]] = task
             for task_id in body["deleted"]:

@@ -237,3 +237,32 @@ def test_a_bad_redis_setting_fails_loudly_without_echoing_a_password(env, messag
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
     assert "secret-pw" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "host, pooler, prepared",
+    [
+        ("ep-cool-name-123.us-east-2.aws.neon.tech", "", 5),
+        ("ep-cool-name-123-pooler.us-east-2.aws.neon.tech", "", None),
+        ("db.internal", "true", None),
+        ("ep-cool-name-123-pooler.us-east-2.aws.neon.tech", "false", 5),
+    ],
+)
+def test_statements_are_prepared_only_without_a_pooler(host, pooler, prepared):
+    code = (
+        "import json; from django.db import connection; "
+        "params = connection.get_connection_params(); "
+        "print(json.dumps([params.get('prepare_threshold'), "
+        "params['cursor_factory'].__name__]))"
+    )
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        DEBUG="true",
+        BETTER_AUTH_SECRET=GOOD_SECRET,
+        DATABASE_URL=f"postgresql://user@{host}/db",
+        DATABASE_POOLER=pooler,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [prepared, "ServerBindingCursor"]

@@ -12,6 +12,11 @@ from todo_project.postgresql import base
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend"),
+    # Through a pooler the server connection behind the client's changes.
+    pytest.mark.skipif(
+        bool(connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")),
+        reason="a pooler's server connections are not the client's",
+    ),
 ]
 
 

@@ -238,9 +238,15 @@ def database_settings(url: str, *, read_only: bool = False) -> dict:
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
         # A pooler in transaction mode (Neon's "-pooler" host, PgBouncer) cannot
         # keep a server-side cursor open between transactions.
-        config["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
-            "DATABASE_POOLER", "-pooler" in config["HOST"]
-        )
+        pooler = env_bool("DATABASE_POOLER", "-pooler" in config["HOST"])
+        config["DISABLE_SERVER_SIDE_CURSORS"] = pooler
+        # Parameters sent apart from the SQL, and a statement run five times
+        # on a connection prepared there, so PostgreSQL parses and plans it
+        # once: half of the database's CPU per request (bench/README.md).
+        # Not through a pooler, whose server connections change under the
+        # client's prepared statements.
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", None if pooler else 5)
     return config
 
 
