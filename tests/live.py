@@ -44,11 +44,12 @@ def live_server(env: dict[str, str], *, workers: int = 1):
 
 
 @contextmanager
-def live_process(env: dict[str, str], *, workers: int = 1):
+def live_process(env: dict[str, str], *, workers: int | None = 1, cpus: str | None = None):
     """
     Run the Procfile's web line, as production does, with exactly ``env`` on
     top of PATH (the virtualenv's programs first); yield the base URL and the
-    server's process.
+    server's process. ``workers`` is its WEB_CONCURRENCY (None: unset, the
+    line's default); ``cpus`` the CPUs it may run on (taskset -c), if given.
 
     Without a DATABASE_URL in ``env``, the server gets a migrated SQLite file
     of its own (the test database lives in this process, out of its reach).
@@ -70,8 +71,12 @@ def live_process(env: dict[str, str], *, workers: int = 1):
         }
         if "DATABASE_URL" not in env:
             migrate(full_env)
-        full_env.update(PORT=str(port), WEB_CONCURRENCY=str(workers))
+        full_env["PORT"] = str(port)
+        if workers is not None:
+            full_env["WEB_CONCURRENCY"] = str(workers)
         command = ["bash", "-c", f"exec {web_command()}"]
+        if cpus is not None:
+            command = ["taskset", "-c", cpus, *command]
         with open(f"{workdir}/server.log", "w+") as log:
             process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=log)
             try:

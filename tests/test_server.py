@@ -1,6 +1,7 @@
 """
 The server of the Procfile's web line is as dependable as the API needs:
-keep-alive, idle connections that hold nothing up, a graceful restart.
+keep-alive, idle connections that hold nothing up, a graceful restart, and
+as many workers as it has CPUs.
 """
 
 import http.client
@@ -97,6 +98,21 @@ def test_a_restart_with_sighup_drops_no_request(server):
     assert children(process.pid) - before, "no worker was restarted"
     assert failures == []
     assert set(answers) == {200}
+
+
+@pytest.mark.parametrize("cpus, workers", [("0", 1), ("0,1", 2)])
+def test_one_worker_for_each_cpu_the_server_may_run_on(cpus, workers):
+    """
+    Pinned to one core, one process with threads serves best, and on two,
+    two (bench/README.md); the CPUs a process may use, not the machine's.
+    """
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs")
+    env = {"SECRET_KEY": secrets.token_urlsafe(50), "BETTER_AUTH_SECRET": SECRET}
+    with live_process(env, workers=None, cpus=cpus) as (url, process):
+        assert get_tasks(connect(url)) == 200
+        time.sleep(1)  # every worker started, and no more than that
+        assert len(children(process.pid)) == workers
 
 
 def children(pid: int) -> set[int]:
