@@ -58,6 +58,43 @@ def test_requests_one_after_another_are_not_pinged(persistent, pings):
     assert pings == []
 
 
+def request_without_a_query():
+    close_old_connections()  # request_started: a preflight, a refused token
+    close_old_connections()  # request_finished
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(base, "clock", lambda: now[0])
+    return now
+
+
+def test_requests_without_a_query_leave_a_connection_idle(persistent, pings, clock):
+    request_with_a_query()
+    clock[0] += 60
+    request_without_a_query()
+    request_with_a_query()
+    assert pings == ["default"]
+
+
+def test_a_connection_closed_before_requests_without_a_query_is_replaced(persistent, clock):
+    first = request_with_a_query()
+    terminate(first)
+    clock[0] += 60
+    request_without_a_query()
+    assert request_with_a_query() != first
+
+
+def terminate(backend_pid):
+    params = connection.get_connection_params()
+    params = {
+        key: value for key, value in params.items() if key not in ("cursor_factory", "context")
+    }
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+
+
 def test_a_connection_idle_longer_is_pinged(persistent, pings, monkeypatch):
     request_with_a_query()
     monkeypatch.setattr(base, "TRUSTED_FOR_SECONDS", 0)
@@ -67,11 +104,6 @@ def test_a_connection_idle_longer_is_pinged(persistent, pings, monkeypatch):
 
 def test_a_connection_the_server_closed_while_idle_is_replaced(persistent, monkeypatch):
     first = request_with_a_query()
-    params = connection.get_connection_params()
-    params = {
-        key: value for key, value in params.items() if key not in ("cursor_factory", "context")
-    }
-    with psycopg.connect(**params, autocommit=True) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [first])
+    terminate(first)
     monkeypatch.setattr(base, "TRUSTED_FOR_SECONDS", 0)
     assert request_with_a_query() != first
