@@ -42,7 +42,7 @@ def run_manage(*args, **env):
 
 
 def start_server(**env):
-    """Build the WSGI application as gunicorn does, without serving."""
+    """Build the WSGI application as the server does, without serving."""
     return run_python("-c", "import todo_project.wsgi", **env)
 
 
@@ -245,6 +245,9 @@ def test_a_bad_redis_setting_fails_loudly_without_echoing_a_password(env, messag
         ("ep-cool-name-123.us-east-2.aws.neon.tech", "", 5),
         ("ep-cool-name-123-pooler.us-east-2.aws.neon.tech", "", None),
         ("db.internal", "true", None),
+        ("aws-0-eu-central-1.pooler.supabase.com:6543", "", None),
+        ("pgbouncer.internal:6432", "", None),
+        ("db.internal:5432", "", 5),
         ("ep-cool-name-123-pooler.us-east-2.aws.neon.tech", "false", 5),
     ],
 )

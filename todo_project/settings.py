@@ -238,7 +238,7 @@ def database_settings(url: str, *, read_only: bool = False) -> dict:
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1))
         # A pooler in transaction mode (Neon's "-pooler" host, PgBouncer) cannot
         # keep a server-side cursor open between transactions.
-        pooler = env_bool("DATABASE_POOLER", "-pooler" in config["HOST"])
+        pooler = env_bool("DATABASE_POOLER", looks_like_a_pooler(config))
         config["DISABLE_SERVER_SIDE_CURSORS"] = pooler
         # Parameters sent apart from the SQL, and a statement run five times
         # on a connection prepared there, so PostgreSQL parses and plans it
@@ -248,6 +248,17 @@ def database_settings(url: str, *, read_only: bool = False) -> dict:
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", None if pooler else 5)
     return config
+
+
+def looks_like_a_pooler(config: dict) -> bool:
+    """
+    The guess when DATABASE_POOLER is not set. A wrong "yes" costs a little
+    speed; a wrong "no" breaks requests behind a pooler. So: "pooler" in the
+    host name (Neon's "-pooler" hosts, Supabase's "pooler.supabase.com"), or
+    the usual ports of PgBouncer (6432) and Supabase's pooler (6543).
+    """
+    host = str(config.get("HOST") or "").lower()
+    return "pooler" in host or str(config.get("PORT") or "") in ("6432", "6543")
 
 
 DATABASES = {"default": database_settings(DATABASE_URL)}
