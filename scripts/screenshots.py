@@ -1,6 +1,6 @@
 """
 Take the README's pictures: the admin's task list and Swagger UI after "Try it out"
-on GET /api/tasks, from the API under gunicorn with DEBUG off and a few sample tasks.
+on GET /api/tasks, from the API under the production server with DEBUG off and a few sample tasks.
 
     .venv/bin/python scripts/screenshots.py
 

@@ -1,5 +1,5 @@
 """
-The API under its production server (gunicorn, DEBUG off) on a loopback port,
+The API under its production server (the Procfile's web line, DEBUG off) on a loopback port,
 and a small HTTP client for talking to it, for tests that need real HTTP.
 """
 

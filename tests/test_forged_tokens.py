@@ -1,7 +1,7 @@
 """
 Forged and malformed tokens, after RFC 8725 (JWT best current practices):
 each one is a 401 with the shared error body, never a 500, in both modes at
-once, through the test client and over real HTTP under gunicorn.
+once, through the test client and over real HTTP under the production server.
 """
 
 import base64
@@ -136,7 +136,7 @@ def test_every_forged_token_is_a_401_never_a_500(anonymous, catalogue, jwt_claim
         print(f"\nforged tokens: {len(tokens)} tried, all 401")
 
 
-def test_forged_tokens_over_http_under_gunicorn(catalogue):
+def test_forged_tokens_over_http(catalogue):
     jwks, _, tokens = catalogue
     env = {
         "SECRET_KEY": secrets.token_urlsafe(50),

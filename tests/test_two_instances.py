@@ -77,7 +77,7 @@ def env(database_url, redis):
         # Counting resumes soon after Redis is back.
         "REDIS_RETRY_SECONDS": "1",
         "WEB_CONCURRENCY": str(WORKERS),
-        "GUNICORN_THREADS": "2",
+        "GRANIAN_BLOCKING_THREADS": "2",
     }
     # Once per deploy, not per instance.
     migrate(env)

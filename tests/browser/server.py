@@ -1,5 +1,5 @@
 """
-The API under gunicorn with DEBUG off, as the browser tests and the screenshot
+The API under the Procfile's server with DEBUG off, as the browser tests and the screenshot
 script meet it: its own SQLite file, a staff account for the admin, and tokens
 minted with the server's secret for the Better Auth users.
 """
@@ -54,7 +54,7 @@ class App:
 
 @contextmanager
 def running_app(*, cors_allowed_origins: str = "http://localhost:3000"):
-    """Yield an App served by gunicorn on 127.0.0.1, its database already seeded with staff."""
+    """Yield an App served by the Procfile's server on 127.0.0.1, its database already seeded with staff."""
     with tempfile.TemporaryDirectory() as workdir:
         env = {
             "SECRET_KEY": secrets.token_urlsafe(50),
@@ -82,7 +82,7 @@ def create_staff(env: dict[str, str]) -> Staff:
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    """Run manage.py with the environment live_server gives gunicorn; return its output."""
+    """Run manage.py with the environment live_server gives the server; return its output."""
     full_env = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "todo_project.settings",

@@ -1,4 +1,4 @@
-"""Staff inspect tasks in the Django admin, served by gunicorn with DEBUG off."""
+"""Staff inspect tasks in the Django admin, served by the production server with DEBUG off."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""With DEBUG off under gunicorn, every page has its CSS and JavaScript (WhiteNoise)."""
+"""With DEBUG off under the production server, every page has its CSS and JavaScript (WhiteNoise)."""
 
 import pytest
 

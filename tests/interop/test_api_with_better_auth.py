@@ -137,7 +137,7 @@ def test_a_jose_token_with_another_secret_is_refused(jose_hs256, anonymous):
 
 
 def test_the_production_server_accepts_better_auth_tokens(better_auth_server):
-    """Over real HTTP, under gunicorn with DEBUG off, as a deployment runs."""
+    """Over real HTTP, under the production server with DEBUG off, as a deployment runs."""
     server = better_auth_server("EdDSA")
     alice = server.sign_up(new_email("alice"))
     bob = server.sign_up(new_email("bob"))

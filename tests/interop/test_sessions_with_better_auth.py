@@ -235,9 +235,7 @@ def test_migrate_leaves_better_auths_tables_alone(better_auth_session_server, sh
 
 
 @pytest.mark.parametrize("session_mode", ["database", "remote"])
-def test_sign_out_makes_the_next_call_a_401_under_gunicorn(
-    better_auth, shared_secret, session_mode
-):
+def test_sign_out_makes_the_next_call_a_401_over_http(better_auth, shared_secret, session_mode):
     """As a new user tries it: sign in, call the API with set-auth-token, sign out."""
     email = new_email("alice")
     better_auth.sign_up(email)
