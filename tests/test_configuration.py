@@ -94,7 +94,8 @@ def test_a_bad_boolean_fails_loudly():
 
 
 def test_a_neon_url_reaches_psycopg_untouched():
-    url = "postgresql://neon@ep-cool-name-123-pooler.us-east-2.aws.neon.tech/neondb"
+    host = "ep-cool-name-123-pooler.us-east-2.aws.neon.tech"
+    url = f"postgresql://neon@{host}/neondb"
     code = (
         "import json; from django.db import connection; "
         "params = connection.get_connection_params(); "
@@ -110,7 +111,7 @@ def test_a_neon_url_reaches_psycopg_untouched():
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
-        "host": "ep-cool-name-123-pooler.us-east-2.aws.neon.tech",
+        "host": host,
         "dbname": "neondb",
         "sslmode": "require",
         "channel_binding": "require",

@@ -103,8 +103,12 @@ def test_a_pooler_host_disables_server_side_cursors():
         "print(connection.settings_dict['DISABLE_SERVER_SIDE_CURSORS'], "
         "connection.settings_dict['OPTIONS']['connect_timeout'])"
     )
-    pooled = "postgresql://app@ep-x-pooler.eu-central-1.aws.neon.tech/db?sslmode=require"
-    direct = "postgresql://app@ep-x.eu-central-1.aws.neon.tech/db?sslmode=require"
+    pooled_host, direct_host = (
+        "ep-x-pooler.eu-central-1.aws.neon.tech",
+        "ep-x.eu-central-1.aws.neon.tech",
+    )
+    pooled = f"postgresql://app@{pooled_host}/db?sslmode=require"
+    direct = f"postgresql://app@{direct_host}/db?sslmode=require"
     for url, env, expected in [
         (pooled, {}, "True 5"),
         (direct, {}, "False 5"),
