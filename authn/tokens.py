@@ -12,6 +12,7 @@ configuration (never from the token's own header), and ``exp`` and ``sub`` are
 required. Settings are read on every call, never at import time.
 """
 
+import hashlib
 import http.client
 import json
 import logging
@@ -310,16 +311,17 @@ class VerifiedTokens:
 
     def __init__(self, max_size: int):
         self.max_size = max_size
-        self.entries: dict[str, tuple[float, dict[str, Any], Any, dict[str, Any]]] = {}
+        self.entries: dict[bytes, tuple[float, dict[str, Any], Any, dict[str, Any]]] = {}
         self.clock = time.time
 
     def get(self, raw_token: str) -> dict[str, Any] | None:
-        entry = self.entries.get(raw_token)
+        digest = self.digest(raw_token)
+        entry = self.entries.get(digest)
         if entry is None:
             return None
         expires, header, key, claims = entry
         if self.clock() >= expires or not self.key_is_current(header, key):
-            self.entries.pop(raw_token, None)
+            self.entries.pop(digest, None)
             return None
         return claims
 
@@ -334,7 +336,12 @@ class VerifiedTokens:
     def add(self, raw_token: str, header, key, claims: dict[str, Any]) -> None:
         if len(self.entries) >= self.max_size:
             self.entries.clear()
-        self.entries[raw_token] = (float(claims["exp"]), header, key, claims)
+        self.entries[self.digest(raw_token)] = (float(claims["exp"]), header, key, claims)
+
+    @staticmethod
+    def digest(raw_token: str) -> bytes:
+        # Live bearer tokens are not kept in memory longer than the request.
+        return hashlib.sha256(raw_token.encode()).digest()
 
     def clear(self) -> None:
         self.entries.clear()

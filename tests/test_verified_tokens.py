@@ -71,6 +71,13 @@ def test_a_remembered_token_never_outlives_its_exp(make_token, monkeypatch):
     assert tokens.verified_tokens.get(token) is None
 
 
+def test_the_token_itself_is_not_kept(make_token):
+    token = make_token("alice-id")
+    tokens.verify_token(token)
+    assert len(tokens.verified_tokens.entries) == 1
+    assert token not in repr(tokens.verified_tokens.entries)
+
+
 def test_a_new_secret_checks_every_token_again(anonymous, make_token, settings, full_checks):
     token = make_token("alice-id")
     assert get_tasks(anonymous, token).status_code == 200
