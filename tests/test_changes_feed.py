@@ -179,7 +179,8 @@ def test_answers_hold_only_the_callers_tasks(alice, bob):
     alice.delete(f"/api/tasks/{create(alice, 'alice gone')['id']}")
     create(alice, "more of alice's")
     assert changes(bob)["changed"] == []
-    assert changes(bob, cursor) == {**changes(bob, cursor), "changed": [], "deleted": []}
+    since = changes(bob, cursor)
+    assert (since["changed"], since["deleted"]) == ([], [])
 
 
 def test_a_cursor_older_than_the_tombstones_kept_is_a_410(alice, settings, monkeypatch):
