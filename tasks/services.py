@@ -68,6 +68,11 @@ def make_next_occurrence(task: Task) -> Task | None:
     return occurrence
 
 
+# Ids per statement: bound on the server, a PostgreSQL statement takes at
+# most 65,535 parameters, and "clear completed" has no upper bound.
+IDS_PER_STATEMENT = 5000
+
+
 def tasks_delete(*, owner_id: str, task_ids: list[int]) -> int:
     """
     Deletes these tasks of the owner, each leaving a tombstone. A task that
@@ -75,15 +80,29 @@ def tasks_delete(*, owner_id: str, task_ids: list[int]) -> int:
     """
     if not task_ids:
         return 0
-    previous = list(Task.objects.filter(next_occurrence_id__in=task_ids).exclude(pk__in=task_ids))
+    chunks = [
+        task_ids[start : start + IDS_PER_STATEMENT]
+        for start in range(0, len(task_ids), IDS_PER_STATEMENT)
+    ]
+    deleting = set(task_ids)
+    previous = [
+        task
+        for chunk in chunks
+        for task in Task.objects.filter(next_occurrence_id__in=chunk)
+        if task.pk not in deleting
+    ]
     first = reserve(owner_id, len(previous) + len(task_ids))
     for number, task in enumerate(previous, start=first):
         task.next_occurrence = None
         task.save(update_fields=["next_occurrence"], change_seq=number)
     now = timezone.now()
     Tombstone.objects.bulk_create(
-        Tombstone(owner_id=owner_id, task_id=task_id, change_seq=number, deleted_at=now)
-        for number, task_id in enumerate(task_ids, start=first + len(previous))
+        (
+            Tombstone(owner_id=owner_id, task_id=task_id, change_seq=number, deleted_at=now)
+            for number, task_id in enumerate(task_ids, start=first + len(previous))
+        ),
+        batch_size=IDS_PER_STATEMENT,
     )
-    Task.objects.filter(owner_id=owner_id, pk__in=task_ids).delete()
+    for chunk in chunks:
+        Task.objects.filter(owner_id=owner_id, pk__in=chunk).delete()
     return len(task_ids)

@@ -191,3 +191,27 @@ def test_clearing_a_completed_occurrence_unlinks_its_completed_parent(alice):
     assert alice.delete("/api/tasks?status=completed").json() == {"deleted": 2}
     [left] = alice.get("/api/tasks").json()
     assert left["title"] == "weekly" and left["completed"] is False
+
+
+def test_clear_completed_takes_tens_of_thousands_at_once(alice, add_task):
+    # More ids than PostgreSQL takes parameters in one statement (65,535)
+    # when they are bound on the server.
+    pending = add_task("alice-id", "pending")
+    Task.objects.bulk_create(
+        [
+            Task(
+                owner=pending.owner,
+                title=f"done {n}",
+                completed=True,
+                completed_at=pending.created_at,
+                created_at=pending.created_at,
+                updated_at=pending.updated_at,
+            )
+            for n in range(70_000)
+        ],
+        batch_size=5000,
+    )
+    response = alice.delete("/api/tasks?status=completed")
+    assert response.status_code == 200
+    assert response.json() == {"deleted": 70_000}
+    assert titles_left() == ["pending"]
