@@ -76,9 +76,17 @@ class TaskAdmin(admin.ModelAdmin):
         self.message_user(request, f"{changed} task(s) updated.")
 
     def save_model(self, request, obj, form, change):
+        # The owner's change lock first, as every API write takes it (the
+        # admin's view holds a transaction until the response).
+        change_seq = services.reserve(obj.owner_id)
         if change and obj.completed and "completed" in form.changed_data:
+            # Read again under the lock: a completion through the API, under
+            # way while the form was read, may have made the occurrence.
+            obj.next_occurrence_id = (
+                Task.objects.filter(pk=obj.pk).values_list("next_occurrence_id", flat=True).get()
+            )
             services.make_next_occurrence(obj)
-        super().save_model(request, obj, form, change)
+        obj.save(change_seq=change_seq)
 
     def delete_model(self, request, obj):
         # Through the API's delete: a tombstone for the changes feed, and the

@@ -1,7 +1,10 @@
 """The admin, as staff use it; tests/browser drives the same pages in Chromium."""
 
+import threading
+
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection, connections, transaction
 from django.test import Client
 
 from authn.models import User
@@ -120,3 +123,80 @@ def test_an_admin_sign_in_lives_in_the_database_so_any_process_can_read_it(clien
     other = Client()
     other.cookies["sessionid"] = session_key
     assert other.get("/admin/").status_code == 200
+
+
+def change_form(admin_client, task, **changes):
+    """The admin's change form of the task as a browser would post it, with ``changes``."""
+    form = admin_client.get(f"/admin/tasks/task/{task.pk}/change/").context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        # BoundField.value() is already prepared for the widget.
+        value = field.prepare_value(changes[name]) if name in changes else form[name].value()
+        if hasattr(field.widget, "decompress"):  # the split date and time
+            for index, part in enumerate(field.widget.decompress(value)):
+                data[f"{name}_{index}"] = "" if part is None else part
+        elif value is True:
+            data[name] = "on"
+        elif value not in (None, False):
+            data[name] = value
+    return data
+
+
+@pytest.fixture
+def weekly(add_task):
+    from datetime import UTC, datetime
+
+    return add_task(
+        "alice-id",
+        "Weekly",
+        due_at=datetime(2026, 12, 4, 17, tzinfo=UTC),
+        recurrence_frequency="weekly",
+        recurrence_interval=1,
+    )
+
+
+def test_completing_a_recurring_task_in_its_change_form_makes_its_next_occurrence(
+    admin_client, weekly
+):
+    from tasks.models import Task
+
+    data = change_form(admin_client, weekly, completed=True)
+    response = admin_client.post(f"/admin/tasks/task/{weekly.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    weekly.refresh_from_db()
+    assert weekly.completed and weekly.next_occurrence is not None
+    assert Task.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite writes one at a time")
+def test_a_change_form_completion_waits_for_an_api_completion_under_way(admin_client, weekly):
+    """Both complete the task at once: one next occurrence, not two."""
+    from tasks import services
+    from tasks.models import Task
+
+    data = change_form(admin_client, weekly, completed=True)
+    holding, release = threading.Event(), threading.Event()
+
+    def api_completion():
+        # As the API's complete does: the owner's change lock, then the write.
+        try:
+            with transaction.atomic():
+                change_seq = services.reserve(weekly.owner_id)
+                task = Task.objects.get(pk=weekly.pk)
+                services.task_set_completed(task=task, completed=True, change_seq=change_seq)
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=api_completion)
+    other.start()
+    assert holding.wait(10)
+    threading.Timer(0.5, release.set).start()
+    response = admin_client.post(f"/admin/tasks/task/{weekly.pk}/change/", data)
+    other.join()
+    assert response.status_code == 302
+    assert Task.objects.count() == 2
+    weekly.refresh_from_db()
+    assert Task.objects.exclude(pk=weekly.pk).get().pk == weekly.next_occurrence_id
