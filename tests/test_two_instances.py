@@ -78,6 +78,10 @@ def env(database_url, redis):
         "REDIS_RETRY_SECONDS": "1",
         "WEB_CONCURRENCY": str(WORKERS),
         "GRANIAN_BLOCKING_THREADS": "2",
+        # Nothing of a developer's .env: HS256 tokens, a direct connection.
+        "BETTER_AUTH_URL": "",
+        "BETTER_AUTH_JWKS_URL": "",
+        "DATABASE_POOLER": "",
     }
     # Once per deploy, not per instance.
     migrate(env)
