@@ -134,8 +134,5 @@ class CompiledLists:
         except NotTraceable:
             return None
 
-    def clear(self) -> None:
-        self.entries.clear()
-
 
 compiled_lists = CompiledLists(max_size=512)
