@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.db import transaction
+from django.utils import timezone
+
+from events import outbox
 
 from . import services
 from .models import Task
@@ -29,6 +32,7 @@ class TaskAdmin(admin.ModelAdmin):
         "completed",
         "priority",
         "due_at",
+        "remind_at",
         "tag_list",
         "created_at",
         "updated_at",
@@ -67,11 +71,12 @@ class TaskAdmin(admin.ModelAdmin):
         # Through the same write as the API, so that recurring tasks recur.
         changed = 0
         with transaction.atomic():
-            for task in queryset.exclude(completed=completed):
-                # Each owner's change lock, before the task is read again under it.
-                change_seq = services.reserve(task.owner_id)
-                task.refresh_from_db()
-                services.task_set_completed(task=task, completed=completed, change_seq=change_seq)
+            for task_id, owner_id in queryset.exclude(completed=completed).values_list(
+                "pk", "owner_id"
+            ):
+                services.task_complete(
+                    owner_id=owner_id, task_id=task_id, data={"completed": completed}
+                )
                 changed += 1
         self.message_user(request, f"{changed} task(s) updated.")
 
@@ -79,21 +84,29 @@ class TaskAdmin(admin.ModelAdmin):
         # The owner's change lock first, as every API write takes it (the
         # admin's view holds a transaction until the response).
         change_seq = services.reserve(obj.owner_id)
-        if change and obj.completed and "completed" in form.changed_data:
+        now = timezone.now()
+        if not change or "remind_at" in form.changed_data:
+            obj.arm_reminder(now)
+        completing = obj.completed and (not change or "completed" in form.changed_data)
+        occurrence = None
+        if change and completing:
             # Read again under the lock: a completion through the API, under
             # way while the form was read, may have made the occurrence.
             obj.next_occurrence_id = (
                 Task.objects.filter(pk=obj.pk).values_list("next_occurrence_id", flat=True).get()
             )
-            services.make_next_occurrence(obj)
+            occurrence = services.make_next_occurrence(obj)
         obj.save(change_seq=change_seq)
+        outbox.task_changed(obj, created=not change, completed=change and completing)
+        if occurrence is not None:
+            outbox.task_changed(occurrence, created=True)
 
     def delete_model(self, request, obj):
         # Through the API's delete: a tombstone for the changes feed, and the
         # task it recurred from unlinked.
         with transaction.atomic():
             services.reserve(obj.owner_id, 0)
-            services.tasks_delete(owner_id=obj.owner_id, task_ids=[obj.pk])
+            services.delete_tasks(obj.owner_id, [obj.pk])
 
     def delete_queryset(self, request, queryset):
         owners = {}
@@ -102,4 +115,4 @@ class TaskAdmin(admin.ModelAdmin):
         with transaction.atomic():
             for owner_id, task_ids in owners.items():
                 services.reserve(owner_id, 0)
-                services.tasks_delete(owner_id=owner_id, task_ids=task_ids)
+                services.delete_tasks(owner_id, task_ids)

@@ -37,9 +37,8 @@ def list_etag(user_id: str, body: bytes, headers: dict[str, str]) -> str:
     return f'W/"{digest.hexdigest()}"'
 
 
-def check_if_match(request, etag: str) -> None:
+def check_if_match(header: str | None, etag: str) -> None:
     """Raise 412 unless ``If-Match`` is absent, ``*``, or names ``etag`` (strong comparison)."""
-    header = request.headers.get("If-Match")
     if header is None:
         return
     etags = parse_etags(header)

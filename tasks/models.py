@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Case, Q, Value, When
@@ -40,15 +42,15 @@ class TaskManager(models.Manager):
         """
         return fetch_instance(self.model, "id = %s AND user_id = %s", [task_id, owner_id])
 
-    def lock_owned(self, owner_id: str, task_id: int):
+    def lock_owned(self, owner_id: str, task_id: int, count: int = 1):
         """
-        The owner's change lock and one change number (ChangeCounter.reserve),
+        The owner's change lock and ``count`` change numbers (ChangeCounter.reserve),
         then owned(): the task (or None) and the number. Two statements: in
         one, PostgreSQL would read the task with the snapshot taken before
         the statement waited for the lock, so a write that just committed
         would not be seen (tests/test_concurrency.py fails that way).
         """
-        change_seq = ChangeCounter.objects.reserve(owner_id)
+        change_seq = ChangeCounter.objects.reserve(owner_id, count)
         return self.owned(owner_id, task_id), change_seq
 
 
@@ -86,7 +88,7 @@ class Task(models.Model):
     )
     recurrence_interval = models.PositiveSmallIntegerField(null=True, blank=True)
     # The task made when this one was completed; null again if that one is
-    # deleted. Every delete goes through tasks.services.tasks_delete, which
+    # deleted. Every delete goes through tasks.services.delete_tasks, which
     # unlinks it as a change of its own (a new change number and updated_at);
     # DO_NOTHING keeps Django from a second, silent SET NULL, and the
     # database's foreign key still refuses a delete that forgot.
@@ -98,6 +100,13 @@ class Task(models.Model):
         editable=False,
         related_name="previous_occurrence",
     )
+    # When the owner wants a reminder (events/: the worker makes it).
+    remind_at = models.DateTimeField(null=True, blank=True)
+    # True while a reminder for remind_at is still to be made: set when
+    # remind_at is set (unless it was already long past), cleared when the
+    # worker makes the reminder. A partial index keeps the worker's scan
+    # free while nothing is armed.
+    reminder_armed = models.BooleanField(default=False, db_default=False, editable=False)
     created_at = models.DateTimeField(editable=False)
     updated_at = models.DateTimeField(editable=False)
     # The owner's change number of this task's last change (ChangeCounter):
@@ -124,6 +133,12 @@ class Task(models.Model):
             # for descending order.
             models.Index(fields=["owner", "due_at", "id"], name="task_owner_due_idx"),
             models.Index(fields=["owner", "change_seq"], name="task_owner_change_idx"),
+            # The worker's scan for reminders due: only armed, pending tasks.
+            models.Index(
+                fields=["remind_at"],
+                name="task_reminder_due_idx",
+                condition=Q(reminder_armed=True, completed=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -235,6 +250,14 @@ class Task(models.Model):
             )
             if cursor.rowcount != 1:
                 raise DatabaseError("Save with update_fields did not affect any rows.")
+
+    def arm_reminder(self, now) -> None:
+        """
+        A reminder for the new ``remind_at``, unless it was already past by
+        more than REMINDER_GRACE_SECONDS when it was set.
+        """
+        grace = timedelta(seconds=settings.REMINDER_GRACE_SECONDS)
+        self.reminder_armed = self.remind_at is not None and self.remind_at >= now - grace
 
     @property
     def recurrence(self) -> dict | None:

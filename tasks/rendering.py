@@ -64,6 +64,7 @@ TASK_JSON = " || ".join(
         "',\"tags\":' || " + TAGS,
         "',\"recurrence\":' || " + RECURRENCE,
         "',\"next_occurrence_id\":' || coalesce(t.next_occurrence_id::text, 'null')",
+        "',\"remind_at\":' || " + nullable(timestamp("t.remind_at"), "t.remind_at"),
         "',\"created_at\":' || " + timestamp("t.created_at"),
         "',\"updated_at\":' || " + timestamp("t.updated_at"),
         "'}'",

@@ -111,7 +111,7 @@ def parse_date_time(value) -> datetime:
         "example": "2026-12-05T17:00:00Z",
     }
 )
-class DueAtField(serializers.DateTimeField):
+class OffsetDateTimeField(serializers.DateTimeField):
     """An RFC 3339 date-time with an offset, returned in UTC; never a naive one or a date."""
 
     def __init__(self, **kwargs):
@@ -237,10 +237,11 @@ def task_fields() -> dict[str, serializers.Field]:
         "completed": StrictBooleanField(required=False),
         "completed_at": serializers.DateTimeField(read_only=True, allow_null=True),
         "priority": PriorityField(required=False),
-        "due_at": DueAtField(required=False, allow_null=True),
+        "due_at": OffsetDateTimeField(required=False, allow_null=True),
         "tags": TagsField(required=False),
         "recurrence": RecurrenceField(required=False),
         "next_occurrence_id": serializers.IntegerField(read_only=True, allow_null=True),
+        "remind_at": OffsetDateTimeField(required=False, allow_null=True),
         "created_at": serializers.DateTimeField(read_only=True),
         "updated_at": serializers.DateTimeField(read_only=True),
     }
@@ -255,9 +256,12 @@ class TaskSerializer(serializers.Serializer):
         # declared fields, together a fifth of a write's cost (bench/README.md).
         return task_fields()
 
+    def to_representation(self, instance):
+        return represent_task(instance)
+
     def create(self, validated_data):
         owner = validated_data.pop("owner")
-        return services.task_create(owner=owner, data=validated_data)
+        return services.task_insert(owner=owner, data=validated_data)
 
     def validate(self, attrs):
         """A recurring task needs a due date, whichever of the two this request changes."""
@@ -290,6 +294,7 @@ TASK_COLUMNS = [
     "recurrence_frequency",
     "recurrence_interval",
     "next_occurrence_id",
+    "remind_at",
     "created_at",
     "updated_at",
 ]
@@ -316,6 +321,7 @@ def represent_task_row(row: dict) -> dict:
         if frequency is None
         else {"frequency": frequency, "interval": row["recurrence_interval"]},
         "next_occurrence_id": row["next_occurrence_id"],
+        "remind_at": format_time(row["remind_at"]),
         "created_at": format_time(row["created_at"]),
         "updated_at": format_time(row["updated_at"]),
     }

@@ -1,58 +1,189 @@
 """
-Writes with side effects: completing a recurring task makes its next
+The task writes, for every caller: the REST views, the MCP tools and the
+admin. Each takes what the client sent (a body not yet validated, the
+``If-Match`` header) and keeps the contract's order of checks: the task's
+owner and existence (403, 404), then ``If-Match`` (412), then the body (422).
+
+Side effects live here too: completing a recurring task makes its next
 occurrence; deleting a task leaves a tombstone for the changes feed and
-unlinks it from the task it recurred from. Every API route, bulk or single,
-and the admin write through these, inside the caller's transaction, and
-after taking the owner's change lock (ChangeCounter.objects.reserve) before
-reading what they change: one writer at a time per user, so a check and the
-write it guards (If-Match, "no occurrence yet") are one step.
+unlinks it from the task it recurred from; every change writes its event
+to the outbox (events/outbox.py) in the same transaction.
+
+Each write first takes the owner's change lock (ChangeCounter.objects.reserve)
+and reads what it changes under it: one writer at a time per user, so a
+check and the write it guards (If-Match, "no occurrence yet") are one step.
 """
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
+from rest_framework.exceptions import NotFound, PermissionDenied
 
+from events import outbox
+
+from .conditional import check_if_match, task_etag
 from .models import ChangeCounter, Task, Tombstone
 from .recurrence import next_due
+
+# Task ids are 64-bit; a longer number names no task (and must not reach SQL).
+MAX_TASK_ID = 2**63 - 1
 
 
 def reserve(owner_id: str, count: int = 1) -> int:
     return ChangeCounter.objects.reserve(owner_id, count)
 
 
-def task_create(*, owner, data: dict) -> Task:
-    task = Task(owner=owner, **data)
-    # A task created completed makes no occurrence.
-    task.save()
+def missing(task_ids: list[int]) -> Exception:
+    """403 when one of these ids is another user's task (unless hidden), else 404."""
+    task_ids = [task_id for task_id in task_ids if 0 < task_id <= MAX_TASK_ID]
+    if not settings.TASKS_HIDE_FOREIGN and Task.objects.filter(pk__in=task_ids).exists():
+        return PermissionDenied("This task belongs to another user.")
+    return NotFound("No such task.")
+
+
+def task_read(*, owner_id: str, task_id: int) -> Task:
+    task = Task.objects.owned(owner_id, task_id)
+    if task is None:
+        raise missing([task_id])
     return task
 
 
-def task_update(*, task: Task, changes: dict, change_seq: int) -> Task:
+def task_create(*, owner, data) -> Task:
+    """A new task of ``owner`` from a body not yet validated."""
+    serializer = task_serializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return task_insert(owner=owner, data=serializer.validated_data)
+
+
+def task_insert(*, owner, data: dict) -> Task:
+    """A new task from validated data. A task created completed makes no occurrence."""
+    task = Task(owner=owner, **data)
+    task.arm_reminder(timezone.now())
+    if not outbox.is_enabled():
+        # On PostgreSQL one statement takes the change number and inserts.
+        task.save()
+        return task
+    with transaction.atomic():
+        task.save()
+        outbox.task_changed(task, created=True)
+    return task
+
+
+def task_update(*, owner_id: str, task_id: int, data, if_match: str | None = None) -> Task:
+    """
+    PUT and PATCH: the fields the body names change, the others keep their
+    values. ``data`` is the body, or a function that parses it (a request's
+    ``request.data``), so that a malformed body is told after a 412.
+    """
+    with transaction.atomic():
+        task, change_seq = locked_task(owner_id, task_id, if_match)
+        serializer = task_serializer(task, data=body_of(data), partial=True)
+        serializer.is_valid(raise_exception=True)
+        apply_changes(task, serializer.validated_data, change_seq)
+    return task
+
+
+def task_complete(*, owner_id: str, task_id: int, data, if_match: str | None = None) -> Task:
+    """No ``completed`` in the body flips it; ``{"completed": true/false}`` sets it."""
+    from .serializers import CompletionSerializer
+
+    with transaction.atomic():
+        task, change_seq = locked_task(owner_id, task_id, if_match)
+        body = CompletionSerializer(data=body_of(data), partial=True)
+        body.is_valid(raise_exception=True)
+        completed = body.validated_data.get("completed", not task.completed)
+        apply_changes(task, {"completed": completed}, change_seq)
+    return task
+
+
+def task_delete(*, owner_id: str, task_id: int, if_match: str | None = None) -> Task:
+    """Deletes the task and answers it as it was."""
+    with transaction.atomic():
+        task, _ = locked_task(owner_id, task_id, if_match, count=0)
+        delete_tasks(owner_id, [task.pk])
+    return task
+
+
+def tasks_set_completed(*, owner_id: str, task_ids: list[int], completed: bool) -> list[Task]:
+    """The bulk update: every one of these tasks, in one transaction, or none (403, 404)."""
+    with transaction.atomic():
+        first = reserve(owner_id, len(task_ids))
+        valid = [task_id for task_id in task_ids if 0 < task_id <= MAX_TASK_ID]
+        found = {task.pk: task for task in Task.objects.filter(owner_id=owner_id, pk__in=valid)}
+        absent = [task_id for task_id in task_ids if task_id not in found]
+        if absent:
+            raise missing(absent)
+        for number, task_id in enumerate(task_ids, start=first):
+            apply_changes(found[task_id], {"completed": completed}, number)
+    return [found[task_id] for task_id in task_ids]
+
+
+def tasks_clear_completed(*, owner_id: str, tasks) -> int:
+    """Deletes the owner's completed tasks among ``tasks`` (a queryset of theirs)."""
+    with transaction.atomic():
+        reserve(owner_id, 0)
+        task_ids = list(tasks.filter(completed=True).values_list("pk", flat=True))
+        return delete_tasks(owner_id, task_ids)
+
+
+def body_of(data):
+    return data() if callable(data) else data
+
+
+def task_serializer(*args, **kwargs):
+    from .serializers import TaskSerializer
+
+    return TaskSerializer(*args, **kwargs)
+
+
+def locked_task(owner_id: str, task_id: int, if_match: str | None, count: int = 1):
+    """
+    The owner's change lock and ``count`` change numbers, then the task read
+    under it (403, 404) and checked against ``If-Match`` (412).
+    """
+    task, change_seq = Task.objects.lock_owned(owner_id, task_id, count)
+    if task is None:
+        raise missing([task_id])
+    check_if_match(if_match, task_etag(task))
+    return task, change_seq
+
+
+def apply_changes(task: Task, changes: dict, change_seq: int) -> Task:
     """Writes the fields whose value changes, and nothing at all when none does."""
     changed = [field for field, value in changes.items() if getattr(task, field) != value]
     if not changed:
         return task
+    was_completed = task.completed
     for field in changed:
         setattr(task, field, changes[field])
-    if "completed" in changed and task.completed and make_next_occurrence(task):
-        changed.append("next_occurrence")
+    if "remind_at" in changed:
+        task.arm_reminder(timezone.now())
+        changed.append("reminder_armed")
+    occurrence = None
+    if "completed" in changed and task.completed:
+        occurrence = make_next_occurrence(task)
+        if occurrence is not None:
+            changed.append("next_occurrence")
     task.save(update_fields=changed, change_seq=change_seq)
+    outbox.task_changed(task, completed=task.completed and not was_completed)
+    if occurrence is not None:
+        outbox.task_changed(occurrence, created=True)
     return task
-
-
-def task_set_completed(*, task: Task, completed: bool, change_seq: int) -> Task:
-    return task_update(task=task, changes={"completed": completed}, change_seq=change_seq)
 
 
 def make_next_occurrence(task: Task) -> Task | None:
     """
     The task's next occurrence, made when a recurring task is completed and
     has none yet: at most one per task, however often it is reopened and
-    completed again. None for a task that does not recur, or whose series ends.
+    completed again. None for a task that does not recur, or whose series
+    ends. Its change number follows the completion's.
     """
     if task.recurrence_frequency is None or task.next_occurrence_id is not None:
         return None
     due_at = next_due(task.due_at, task.recurrence_frequency, task.recurrence_interval)
     if due_at is None:
         return None
+    remind_at = None if task.remind_at is None else task.remind_at + (due_at - task.due_at)
     occurrence = Task(
         owner_id=task.owner_id,
         title=task.title,
@@ -62,7 +193,9 @@ def make_next_occurrence(task: Task) -> Task | None:
         recurrence_frequency=task.recurrence_frequency,
         recurrence_interval=task.recurrence_interval,
         due_at=due_at,
+        remind_at=remind_at,
     )
+    occurrence.arm_reminder(timezone.now())
     occurrence.save()
     task.next_occurrence = occurrence
     return occurrence
@@ -73,10 +206,11 @@ def make_next_occurrence(task: Task) -> Task | None:
 IDS_PER_STATEMENT = 5000
 
 
-def tasks_delete(*, owner_id: str, task_ids: list[int]) -> int:
+def delete_tasks(owner_id: str, task_ids: list[int]) -> int:
     """
-    Deletes these tasks of the owner, each leaving a tombstone. A task that
-    one of them was the next occurrence of changes (and can recur again).
+    Deletes these tasks of the owner, each leaving a tombstone, under the
+    owner's change lock. A task that one of them was the next occurrence of
+    changes (and can recur again).
     """
     if not task_ids:
         return 0
@@ -95,14 +229,15 @@ def tasks_delete(*, owner_id: str, task_ids: list[int]) -> int:
     for number, task in enumerate(previous, start=first):
         task.next_occurrence = None
         task.save(update_fields=["next_occurrence"], change_seq=number)
+        outbox.task_changed(task)
     now = timezone.now()
-    Tombstone.objects.bulk_create(
-        (
-            Tombstone(owner_id=owner_id, task_id=task_id, change_seq=number, deleted_at=now)
-            for number, task_id in enumerate(task_ids, start=first + len(previous))
-        ),
-        batch_size=IDS_PER_STATEMENT,
-    )
+    tombstones = [
+        Tombstone(owner_id=owner_id, task_id=task_id, change_seq=number, deleted_at=now)
+        for number, task_id in enumerate(task_ids, start=first + len(previous))
+    ]
+    Tombstone.objects.bulk_create(tombstones, batch_size=IDS_PER_STATEMENT)
+    for tombstone in tombstones:
+        outbox.task_deleted(tombstone)
     for chunk in chunks:
         Task.objects.filter(owner_id=owner_id, pk__in=chunk).delete()
     return len(task_ids)

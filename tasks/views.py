@@ -1,19 +1,18 @@
 import json
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import idempotency, services, sync
-from .conditional import check_if_match, is_not_modified, list_etag, task_etag
+from .conditional import is_not_modified, list_etag, task_etag
 from .models import Task
 from .pagination import paging_headers
 from .query import filter_tasks, parse_task_query
@@ -43,8 +42,6 @@ from .serializers import (
 )
 from .tag_counts import tag_counts
 
-# Task ids are 64-bit; a longer number names no task (and must not reach SQL).
-MAX_TASK_ID = 2**63 - 1
 NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag named is current.")
 
 
@@ -130,30 +127,15 @@ class TaskViewSet(viewsets.ModelViewSet):
         return Task.objects.filter(owner=self.request.user)
 
     def get_object(self):
-        task_id = parse_task_id(self.kwargs["pk"])
-        task = Task.objects.owned(self.request.user.pk, task_id)
-        if task is None:
-            raise self.missing([task_id])
+        task = services.task_read(owner_id=self.request.user.pk, task_id=self.task_id())
         self.check_object_permissions(self.request, task)
         return task
 
-    def missing(self, task_ids):
-        """403 when one of these ids is another user's task (unless hidden), else 404."""
-        if not settings.TASKS_HIDE_FOREIGN and Task.objects.filter(pk__in=task_ids).exists():
-            return PermissionDenied("This task belongs to another user.")
-        return NotFound("No such task.")
+    def task_id(self) -> int:
+        return parse_task_id(self.kwargs["pk"])
 
-    def get_object_to_write(self):
-        """
-        The task and a change number for writing it, under the caller's change
-        lock taken before the task is read: one writer at a time per user.
-        """
-        task_id = parse_task_id(self.kwargs["pk"])
-        task, change_seq = Task.objects.lock_owned(self.request.user.pk, task_id)
-        if task is None:
-            raise self.missing([task_id])
-        self.check_object_permissions(self.request, task)
-        return task, change_seq
+    def if_match(self) -> str | None:
+        return self.request.headers.get("If-Match")
 
     def task_response(self, task, status_code=status.HTTP_200_OK) -> Response:
         # As TaskSerializer writes it (tests/test_rendering.py), for less.
@@ -186,78 +168,57 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def create(self, request, *args, **kwargs):
         key = idempotency.key_from(request)
-        serializer = self.get_serializer(data=request.data)
         if key is None:
-            serializer.is_valid(raise_exception=True)
-            return self.task_response(serializer.save(owner=request.user), status.HTTP_201_CREATED)
+            task = services.task_create(owner=request.user, data=request.data)
+            return self.task_response(task, status.HTTP_201_CREATED)
         request_hash = idempotency.digest(request.data)
         with transaction.atomic():
             record, first = idempotency.claim(request.user, key, request_hash)
             if not first:
                 return idempotency.replay(record, request_hash)
             # A failure here rolls the claim back with the rest: not remembered.
-            serializer.is_valid(raise_exception=True)
-            response = self.task_response(
-                serializer.save(owner=request.user), status.HTTP_201_CREATED
-            )
+            task = services.task_create(owner=request.user, data=request.data)
+            response = self.task_response(task, status.HTTP_201_CREATED)
             idempotency.remember(record, response.status_code, response.data, response["ETag"])
         return response
 
     def update(self, request, *args, **kwargs):
         # PUT is partial too: the fields left out keep their values.
-        with transaction.atomic():
-            task, change_seq = self.get_object_to_write()
-            check_if_match(request, task_etag(task))
-            serializer = self.get_serializer(task, data=request.data, partial=True)
-            serializer.is_valid(raise_exception=True)
-            services.task_update(
-                task=task, changes=serializer.validated_data, change_seq=change_seq
-            )
+        task = services.task_update(
+            owner_id=request.user.pk,
+            task_id=self.task_id(),
+            data=lambda: request.data,
+            if_match=self.if_match(),
+        )
         return self.task_response(task)
 
     def destroy(self, request, *args, **kwargs):
-        with transaction.atomic():
-            task, _ = self.get_object_to_write()
-            check_if_match(request, task_etag(task))
-            services.tasks_delete(owner_id=request.user.pk, task_ids=[task.pk])
+        services.task_delete(
+            owner_id=request.user.pk, task_id=self.task_id(), if_match=self.if_match()
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @action(detail=True, methods=["patch"], serializer_class=CompletionSerializer)
     def complete(self, request, *args, **kwargs):
         """Flip ``completed``, or set it when the body says ``{"completed": true/false}``."""
-        with transaction.atomic():
-            task, change_seq = self.get_object_to_write()
-            check_if_match(request, task_etag(task))
-            body = CompletionSerializer(data=request.data, partial=True)
-            body.is_valid(raise_exception=True)
-            completed = body.validated_data.get("completed", not task.completed)
-            services.task_set_completed(task=task, completed=completed, change_seq=change_seq)
+        task = services.task_complete(
+            owner_id=request.user.pk,
+            task_id=self.task_id(),
+            data=lambda: request.data,
+            if_match=self.if_match(),
+        )
         return self.task_response(task)
 
     def bulk_update(self, request, *args, **kwargs):
         """``{"ids": [...], "completed": bool}``: all of them, in one transaction, or none."""
         body = BulkCompletionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        ids, completed = body.validated_data["ids"], body.validated_data["completed"]
-        with transaction.atomic():
-            first = services.reserve(request.user.pk, len(ids))
-            found = {
-                task.pk: task
-                for task in self.get_queryset().filter(
-                    pk__in=[i for i in ids if 0 < i <= MAX_TASK_ID]
-                )
-            }
-            missing = [task_id for task_id in ids if task_id not in found]
-            if missing:
-                raise self.missing([i for i in missing if 0 < i <= MAX_TASK_ID])
-            for number, task_id in enumerate(ids, start=first):
-                services.task_set_completed(
-                    task=found[task_id], completed=completed, change_seq=number
-                )
-        tasks = [found[task_id] for task_id in ids]
-        return Response(
-            TaskSerializer(tasks, many=True, context=self.get_serializer_context()).data
+        tasks = services.tasks_set_completed(
+            owner_id=request.user.pk,
+            task_ids=body.validated_data["ids"],
+            completed=body.validated_data["completed"],
         )
+        return Response([represent_task(task) for task in tasks])
 
     def bulk_destroy(self, request, *args, **kwargs):
         """ "Clear completed": the completed tasks, narrowed by the list's other filters."""
@@ -266,10 +227,9 @@ class TaskViewSet(viewsets.ModelViewSet):
             raise ValidationError(
                 {"status": ["Give status=completed: this route deletes completed tasks only."]}
             )
-        with transaction.atomic():
-            services.reserve(request.user.pk, 0)
-            task_ids = list(filter_tasks(self.get_queryset(), query).values_list("pk", flat=True))
-            deleted = services.tasks_delete(owner_id=request.user.pk, task_ids=task_ids)
+        deleted = services.tasks_clear_completed(
+            owner_id=request.user.pk, tasks=filter_tasks(self.get_queryset(), query)
+        )
         return Response({"deleted": deleted})
 
     @action(detail=False, methods=["get"])
@@ -310,6 +270,6 @@ class UserPathTagsView(TagsView):
 
 
 def parse_task_id(value: str) -> int:
-    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_TASK_ID:
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= services.MAX_TASK_ID:
         raise NotFound("No such task.")
     return int(value)

@@ -179,12 +179,12 @@ def test_a_change_form_completion_waits_for_an_api_completion_under_way(admin_cl
     holding, release = threading.Event(), threading.Event()
 
     def api_completion():
-        # As the API's complete does: the owner's change lock, then the write.
+        # The API's complete, held open before its commit.
         try:
             with transaction.atomic():
-                change_seq = services.reserve(weekly.owner_id)
-                task = Task.objects.get(pk=weekly.pk)
-                services.task_set_completed(task=task, completed=True, change_seq=change_seq)
+                services.task_complete(
+                    owner_id=weekly.owner_id, task_id=weekly.pk, data={"completed": True}
+                )
                 holding.set()
                 release.wait(10)
         finally:

@@ -18,6 +18,7 @@ TASK_KEYS = [
     "tags",
     "recurrence",
     "next_occurrence_id",
+    "remind_at",
     "created_at",
     "updated_at",
 ]

@@ -152,6 +152,27 @@ TASKS_HIDE_FOREIGN = env_bool("TASKS_HIDE_FOREIGN", False)
 # cursor is a 410 and the client starts over.
 TASKS_TOMBSTONE_DAYS = env_int("TASKS_TOMBSTONE_DAYS", 30, minimum=1)
 
+# Extra keys in every task object, for frontends that read other names
+# (user_id, is_completed, due_date, status). Checked when the server starts
+# (tasks.checks), so a misspelt name stops it with the allowed names.
+TASK_EXTRA_FIELDS = env_list("TASK_EXTRA_FIELDS", [])
+
+
+# Task events and reminders (events/): every change is written to an outbox
+# in its own transaction, and `manage.py relay_events` delivers it to each
+# sink configured here. With no sink, no event is written.
+EVENTS_REDIS_URL = env_redis_url("EVENTS_REDIS_URL")
+EVENTS_STREAM = env_str("EVENTS_STREAM") or "todo.task-events"
+WEBHOOK_URLS = env_list("WEBHOOK_URLS", [])
+# Standard Webhooks signing secret: "whsec_" and base64.
+WEBHOOK_SECRET = env_str("WEBHOOK_SECRET")
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 5.0)
+EVENTS_SOURCE = env_str("EVENTS_SOURCE") or "todo-api"
+EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 20, minimum=1)
+EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 7, minimum=1)
+# A remind_at already this far in the past when it is set makes no reminder.
+REMINDER_GRACE_SECONDS = env_int("REMINDER_GRACE_SECONDS", 300)
+
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -168,6 +189,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "authn",
     "tasks",
+    "events",
 ]
 
 MIDDLEWARE = [
