@@ -3,6 +3,7 @@
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_delete, post_save
@@ -99,9 +100,11 @@ def changed_fields(user: User, profile: dict[str, str]) -> list[str]:
 
 class KnownUsers:
     """
-    Active users whose row was read in the last few seconds, in this process,
-    so that a user's next requests authenticate without a query (about a
-    millisecond of CPU each; bench/README.md).
+    Active users whose row was read in the last AUTH_USER_CACHE_SECONDS, in
+    this process, so that a user's next requests authenticate without a
+    query: a millisecond of CPU each (bench/README.md), and a round trip to a
+    database across a network, which an interactive user, a request every
+    few seconds, would otherwise pay again and again.
 
     The trade-off: what the token does not carry is seen late. A user
     deactivated or deleted in the admin keeps access for up to ``ttl``
@@ -112,12 +115,15 @@ class KnownUsers:
     database are remembered, never one this request has just made or changed.
     """
 
-    def __init__(self, ttl: float, max_size: int):
-        self.ttl = ttl
+    def __init__(self, max_size: int):
         self.max_size = max_size
         self.fields = [field.attname for field in User._meta.concrete_fields]
         self.entries: dict[str, tuple[float, tuple]] = {}
         self.clock = time.monotonic
+
+    @property
+    def ttl(self) -> float:
+        return settings.AUTH_USER_CACHE_SECONDS
 
     def get(self, user_id: str) -> User | None:
         entry = self.entries.get(user_id)
@@ -145,7 +151,7 @@ class KnownUsers:
         self.entries.clear()
 
 
-known_users = KnownUsers(ttl=5.0, max_size=10_000)
+known_users = KnownUsers(max_size=10_000)
 
 
 def forget_saved_user(sender, instance, **kwargs):

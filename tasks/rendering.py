@@ -12,6 +12,7 @@ microseconds only when there are some, U+2028 and U+2029 escaped. Elsewhere
 paths to the same bytes (tests/test_rendering.py).
 """
 
+from dataclasses import replace
 from functools import cache
 
 from django.core.exceptions import EmptyResultSet
@@ -92,14 +93,24 @@ def task_json_with(extra_keys: tuple[str, ...]) -> str:
 
 
 def list_page_json(owner_id: str, query) -> tuple[bytes, int]:
-    """The body of one page of the owner's list, and how many tasks it holds."""
+    """
+    The body of one page of the owner's list, and how many tasks match the
+    filters (X-Total-Count): the page's own count when there is no paging.
+    """
+    paged = query.limit is not None or query.offset is not None
     if connection.vendor != "postgresql":
-        return task_list_json(build_page(owner_id, query))
+        tasks = build_page(owner_id, query)
+        body, count = task_list_json(tasks)
+        if paged:
+            count = build_page(owner_id, replace(query, limit=None, offset=None)).count()
+        return body, count
     try:
-        return render(*compiled_lists.sql(owner_id, query))
+        page = compiled_lists.sql(owner_id, query)
+        everything = compiled_lists.sql(owner_id, replace(query, limit=None, offset=None))
     except EmptyResultSet:
         # A filter that no task can pass (tasks.none()).
         return b"[]", 0
+    return render(*page, total_of=everything if paged else None)
 
 
 def task_list_json(tasks) -> tuple[bytes, int]:
@@ -113,12 +124,21 @@ def task_list_json(tasks) -> tuple[bytes, int]:
         return b"[]", 0
 
 
-def render(inner: str, params) -> tuple[bytes, int]:
-    """PostgreSQL writes the rows of ``inner`` (a query of whole task rows) as the body."""
+def render(inner: str, params, total_of: tuple[str, list] | None = None) -> tuple[bytes, int]:
+    """
+    PostgreSQL writes the rows of ``inner`` (a query of whole task rows) as
+    the body, and counts them, or the rows of ``total_of`` (the whole list
+    of a page), in the same statement.
+    """
+    count = "count(*)"
+    if total_of is not None:
+        count = f"(SELECT count(*) FROM ({total_of[0]}) AS everything)"
+        # The placeholders of the count come first in the statement.
+        params = [*total_of[1], *params]
     # The subquery's ORDER BY keeps it from being merged into the outer
     # query, so string_agg joins the rows in that order.
     sql = (
-        f"SELECT coalesce('[' || string_agg({task_json()}, ',') || ']', '[]'), count(*) "
+        f"SELECT coalesce('[' || string_agg({task_json()}, ',') || ']', '[]'), {count} "
         f"FROM ({inner}) AS t"
     )
     with connection.cursor() as cursor:

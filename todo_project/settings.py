@@ -157,6 +157,12 @@ BETTER_AUTH_USER_TABLE = env_str("BETTER_AUTH_USER_TABLE") or "user"
 BETTER_AUTH_SESSION_CACHE_SECONDS = env_int("BETTER_AUTH_SESSION_CACHE_SECONDS", 5)
 BETTER_AUTH_SESSION_TIMEOUT_SECONDS = env_float("BETTER_AUTH_SESSION_TIMEOUT_SECONDS", 3.0)
 
+# A user's row, once read, is not read again for this long in a process
+# (authn.authentication.KnownUsers): a user deactivated in the admin keeps
+# access that long in the other processes. A token whose email or name
+# differs from the row still updates it at once.
+AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 300)
+
 # Answer 404 rather than 403 for another user's task, hiding which ids exist.
 TASKS_HIDE_FOREIGN = env_bool("TASKS_HIDE_FOREIGN", False)
 # Deleted tasks are remembered this long for the changes feed; an older
@@ -247,8 +253,12 @@ DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 def database_settings(url: str, *, read_only: bool = False) -> dict:
     config = dj_database_url.parse(
         url,
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
-        # A connection Neon dropped while its compute slept is replaced, not reused.
+        # Kept for minutes: a new connection to Neon (TCP, TLS, SCRAM) costs
+        # about six round trips.
+        conn_max_age=env_int("CONN_MAX_AGE", 600),
+        # A connection Neon dropped while its compute slept is replaced, not
+        # reused; the check looks at the socket, without a round trip
+        # (todo_project/postgresql/base.py).
         conn_health_checks=True,
     )
     options = config.setdefault("OPTIONS", {})
@@ -281,6 +291,14 @@ def database_settings(url: str, *, read_only: bool = False) -> dict:
         # client's prepared statements.
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", None if pooler else 5)
+        if not pooler:
+            # The session's time zone (TIME_ZONE) as the connection starts, so that Django
+            # need not set it with a statement of its own on each new one.
+            # Poolers refuse startup options: set the role's or database's
+            # TimeZone to UTC there (README, "Neon").
+            startup = options.get("options", "")
+            if "TimeZone" not in startup:
+                options["options"] = f"{startup} -c TimeZone=UTC".strip()
     return config
 
 
