@@ -105,6 +105,32 @@ def test_user_id_is_the_callers_own_on_every_path(alice, bob, every_extra_field)
     assert [task["user_id"] for task in alice.get("/api/tasks").json()] == ["alice-id"]
 
 
+def test_a_task_read_with_the_extra_keys_can_be_sent_back_whole(alice, every_extra_field):
+    """A frontend that PUTs the object it read: the extra keys agree or are ignored."""
+    task = alice.post("/api/tasks", {"title": "Buy milk", "due_date": "2026-12-05"}, format="json")
+    body = {**task.json(), "title": "Buy oat milk", "user_id": "bob-id"}
+    response = alice.put(f"/api/tasks/{body['id']}", body, format="json")
+    assert response.status_code == 200
+    check_task(response.json())
+    assert response.json()["title"] == "Buy oat milk"
+
+
+def test_a_whole_task_with_only_is_completed_changed_is_a_422(alice, every_extra_field):
+    """Its completed still says the old value, so the two spellings differ."""
+    task = alice.post("/api/tasks", {"title": "Buy milk"}, format="json").json()
+    body = {**task, "is_completed": True}
+    response = alice.put(f"/api/tasks/{task['id']}", body, format="json")
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["is_completed"]
+
+
+def test_status_in_a_body_is_ignored_like_any_unknown_field(alice, every_extra_field):
+    task = alice.post("/api/tasks", {"title": "Buy milk"}, format="json").json()
+    response = alice.patch(f"/api/tasks/{task['id']}", {"status": "completed"}, format="json")
+    assert response.status_code == 200
+    assert response.json() == task
+
+
 def test_only_the_keys_named_are_added(alice, tasks, settings):
     settings.TASK_EXTRA_FIELDS = ["status"]
     task = alice.get(f"/api/tasks/{tasks[1]['id']}").json()
