@@ -146,6 +146,16 @@ BETTER_AUTH_USER_TABLE = env_str("BETTER_AUTH_USER_TABLE") or "user"
 BETTER_AUTH_SESSION_CACHE_SECONDS = env_int("BETTER_AUTH_SESSION_CACHE_SECONDS", 5)
 BETTER_AUTH_SESSION_TIMEOUT_SECONDS = env_float("BETTER_AUTH_SESSION_TIMEOUT_SECONDS", 3.0)
 
+# AI assistants (assistant/): with MCP_RESOURCE_URL, the public URL of /mcp,
+# the API is also an MCP server that accepts only JWTs whose "aud" names that
+# URL. MCP_AUTHORIZATION_SERVER is the issuer it points MCP clients to and
+# requires of those tokens (default: the issuer the API checks, see
+# authn.tokens.authorization_server); MCP_REQUIRED_SCOPES (space separated)
+# must all be in a token's "scope".
+MCP_RESOURCE_URL = env_str("MCP_RESOURCE_URL")
+MCP_AUTHORIZATION_SERVER = env_str("MCP_AUTHORIZATION_SERVER")
+MCP_REQUIRED_SCOPES = env_str("MCP_REQUIRED_SCOPES").split()
+
 # Answer 404 rather than 403 for another user's task, hiding which ids exist.
 TASKS_HIDE_FOREIGN = env_bool("TASKS_HIDE_FOREIGN", False)
 # Deleted tasks are remembered this long for the changes feed; an older
