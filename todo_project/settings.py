@@ -200,6 +200,7 @@ INSTALLED_APPS = [
     "authn",
     "tasks",
     "events",
+    "assistant",
 ]
 
 MIDDLEWARE = [
