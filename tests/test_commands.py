@@ -42,6 +42,32 @@ def test_mint_token_adds_the_configured_issuer_and_audience(settings, anonymous)
     assert anonymous.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
 
 
+def test_mint_token_makes_a_token_for_mcp_that_only_mcp_takes(settings, anonymous):
+    settings.MCP_RESOURCE_URL = "https://api.example.com/mcp"
+    settings.MCP_AUTHORIZATION_SERVER = "https://app.example.com/api/auth"
+    token = mint("alice-id", "--audience", "mcp")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["aud"] == "https://api.example.com/mcp"
+    assert claims["iss"] == "https://app.example.com/api/auth"
+    assert mint("alice-id", "--audience", "https://api.example.com/mcp") != ""
+    assert anonymous.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    listed = anonymous.post(
+        "/mcp",
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_MCP_PROTOCOL_VERSION="2025-11-25",
+    )
+    assert listed.status_code == 200
+    assert len(listed.json()["result"]["tools"]) == 7
+
+
+def test_mint_token_needs_mcp_configured_for_an_mcp_token(settings):
+    settings.MCP_RESOURCE_URL = ""
+    with pytest.raises(CommandError, match="MCP_RESOURCE_URL"):
+        mint("alice-id", "--audience", "mcp")
+
+
 def test_mint_token_needs_a_secret(settings):
     settings.BETTER_AUTH_SECRET = ""
     with pytest.raises(CommandError, match="BETTER_AUTH_SECRET"):
