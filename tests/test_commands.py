@@ -15,9 +15,9 @@ def mint(*args):
     return out.getvalue().strip()
 
 
-def verify(token):
+def verify(token, *args):
     out = StringIO()
-    call_command("verify_token", token, stdout=out)
+    call_command("verify_token", token, *args, stdout=out)
     return out.getvalue()
 
 
@@ -106,6 +106,18 @@ def test_verify_token_names_a_wrong_issuer(make_token, settings):
     settings.BETTER_AUTH_ISSUER = "https://app.example.com"
     with pytest.raises(CommandError, match=r"REJECTED \(issuer\)"):
         verify(make_token("alice-id", iss="https://evil.example.com"))
+
+
+def test_verify_token_checks_a_token_as_mcp_does_when_asked(make_token, settings):
+    settings.MCP_RESOURCE_URL = "https://api.example.com/mcp"
+    token = make_token("alice-id", aud="https://api.example.com/mcp")
+    assert "ACCEPTED: user 'alice-id'" in verify(token, "--mcp")
+    with pytest.raises(CommandError, match="REJECTED \\(audience\\)"):
+        verify(token)
+    with pytest.raises(CommandError, match='missing the "aud" claim'):
+        verify(make_token("alice-id"), "--mcp")
+    with pytest.raises(CommandError, match="session tokens"):
+        verify("abcdefghijklmnopqrstuvwxyz012345", "--mcp")
 
 
 def test_verify_token_never_prints_the_secret(make_token, shared_secret, capsys):

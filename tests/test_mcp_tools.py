@@ -220,3 +220,31 @@ def test_the_schemas_state_the_field_rules_and_allow_other_properties(anonymous,
     for tool in tools.values():
         assert "user_id" not in tool["inputSchema"]["properties"]
     assert tools["delete_task"]["annotations"] == {"destructiveHint": True}
+
+
+def test_tool_writes_are_events_like_rest_writes(call, settings):
+    from events.models import Event
+
+    settings.WEBHOOK_URLS = ["http://127.0.0.1:9/hook"]
+    task = call("add_task", {"title": "Evented"})["structuredContent"]["task"]
+    call("complete_task", {"task_id": task["id"]})
+    call("delete_task", {"task_id": task["id"]})
+    events = Event.objects.filter(task_id=task["id"]).order_by("sequence")
+    assert [event.type for event in events] == [
+        "todo.task.created",
+        "todo.task.completed",
+        "todo.task.deleted",
+    ]
+    assert {event.owner_id for event in events} == {"alice-id"}
+
+
+def test_a_tool_write_moves_the_etag_a_browser_tab_holds(call, add_task, alice):
+    task = add_task("alice-id", "Shared")
+    etag = alice.get(f"/api/tasks/{task.pk}")["ETag"]
+    call("update_task", {"task_id": task.pk, "title": "Shared"})  # changes nothing
+    assert alice.get(f"/api/tasks/{task.pk}")["ETag"] == etag
+    call("update_task", {"task_id": task.pk, "title": "Changed by the assistant"})
+    stale = alice.patch(
+        f"/api/tasks/{task.pk}", {"title": "Tab"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert stale.status_code == 412
