@@ -228,3 +228,20 @@ def test_calls_count_against_the_users_rate_limit_with_the_rest_api(
     assert response.json()["code"] == "throttled"
     assert alice.get("/api/tasks").status_code == 429
     assert Task.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "url, errors",
+    [
+        (MCP_URL, []),
+        ("http://127.0.0.1:8000/mcp", []),
+        ("api.example.com/mcp", ["assistant.E001"]),
+        ("https://api.example.com/mcp?x=1", ["assistant.E001"]),
+        ("ftp://api.example.com/mcp", ["assistant.E001"]),
+    ],
+)
+def test_check_reports_a_resource_url_no_token_could_name(settings, url, errors):
+    from assistant.checks import check_resource_url
+
+    settings.MCP_RESOURCE_URL = url
+    assert [error.id for error in check_resource_url(None)] == errors
