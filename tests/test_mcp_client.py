@@ -32,7 +32,8 @@ SECRET = secrets.token_urlsafe(32)
 def database_of_its_own():
     """PostgreSQL when the suite runs on it (not through a pooler), else the server's SQLite."""
     url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres") or os.environ.get("DATABASE_POOLER"):
+    behind_a_pooler = os.environ.get("DATABASE_POOLER", "").lower() in ("1", "true", "yes", "on")
+    if not url.startswith("postgres") or behind_a_pooler:
         yield {}
         return
     parts = urlsplit(url)
