@@ -12,12 +12,15 @@ microseconds only when there are some, U+2028 and U+2029 escaped. Elsewhere
 paths to the same bytes (tests/test_rendering.py).
 """
 
+from functools import cache
+
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from rest_framework.renderers import JSONRenderer
 
 from .compiled import build_page, compiled_lists
 from .serializers import TASK_COLUMNS, represent_task_row
+from .spellings import extra_fields
 
 
 def text(column: str) -> str:
@@ -52,7 +55,7 @@ RECURRENCE = (
     "'{\"frequency\":' || to_json(t.recurrence_frequency)::text || "
     "',\"interval\":' || t.recurrence_interval || '}' END"
 )
-TASK_JSON = " || ".join(
+STANDARD_KEYS = " || ".join(
     [
         "'{\"id\":' || t.id",
         "',\"title\":' || " + text("t.title"),
@@ -67,9 +70,25 @@ TASK_JSON = " || ".join(
         "',\"remind_at\":' || " + nullable(timestamp("t.remind_at"), "t.remind_at"),
         "',\"created_at\":' || " + timestamp("t.created_at"),
         "',\"updated_at\":' || " + timestamp("t.updated_at"),
-        "'}'",
     ]
 )
+# The keys TASK_EXTRA_FIELDS may add (tasks/spellings.py), as the serializer writes them.
+EXTRA_KEYS = {
+    "user_id": "',\"user_id\":' || " + text("t.user_id"),
+    "is_completed": "',\"is_completed\":' || CASE WHEN t.completed THEN 'true' ELSE 'false' END",
+    "due_date": "',\"due_date\":' || " + nullable(timestamp("t.due_at"), "t.due_at"),
+    "status": "',\"status\":' || CASE WHEN t.completed THEN '\"completed\"' ELSE '\"pending\"' END",
+}
+
+
+def task_json() -> str:
+    """The SQL of one task row ``t`` as its JSON object, with the configured extra keys."""
+    return task_json_with(tuple(extra_fields()))
+
+
+@cache
+def task_json_with(extra_keys: tuple[str, ...]) -> str:
+    return " || ".join([STANDARD_KEYS, *(EXTRA_KEYS[name] for name in extra_keys), "'}'"])
 
 
 def list_page_json(owner_id: str, query) -> tuple[bytes, int]:
@@ -99,7 +118,7 @@ def render(inner: str, params) -> tuple[bytes, int]:
     # The subquery's ORDER BY keeps it from being merged into the outer
     # query, so string_agg joins the rows in that order.
     sql = (
-        f"SELECT coalesce('[' || string_agg({TASK_JSON}, ',') || ']', '[]'), count(*) "
+        f"SELECT coalesce('[' || string_agg({task_json()}, ',') || ']', '[]'), count(*) "
         f"FROM ({inner}) AS t"
     )
     with connection.cursor() as cursor:

@@ -102,6 +102,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_names(name: str, allowed: tuple[str, ...]) -> list[str]:
+    """A comma separated list of some of ``allowed``, kept in the order of ``allowed``."""
+    given = env_list(name, [])
+    unknown = [item for item in given if item not in allowed]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{name} names {', '.join(map(repr, unknown))}: allowed are {', '.join(allowed)}."
+        )
+    return [item for item in allowed if item in given]
+
+
 DEBUG = env_bool("DEBUG", False)
 
 # Without one and with DEBUG off, manage.py commands still run (migrate,
@@ -163,9 +174,10 @@ TASKS_HIDE_FOREIGN = env_bool("TASKS_HIDE_FOREIGN", False)
 TASKS_TOMBSTONE_DAYS = env_int("TASKS_TOMBSTONE_DAYS", 30, minimum=1)
 
 # Extra keys in every task object, for frontends that read other names
-# (user_id, is_completed, due_date, status). Checked when the server starts
-# (tasks.checks), so a misspelt name stops it with the allowed names.
-TASK_EXTRA_FIELDS = env_list("TASK_EXTRA_FIELDS", [])
+# (tasks/spellings.py). A misspelt name stops the server at start.
+TASK_EXTRA_FIELDS = env_names(
+    "TASK_EXTRA_FIELDS", ("user_id", "is_completed", "due_date", "status")
+)
 
 
 # Task events and reminders (events/): every change is written to an outbox
