@@ -248,3 +248,13 @@ def test_a_tool_write_moves_the_etag_a_browser_tab_holds(call, add_task, alice):
         f"/api/tasks/{task.pk}", {"title": "Tab"}, format="json", HTTP_IF_MATCH=etag
     )
     assert stale.status_code == 412
+
+
+def test_tool_results_carry_the_extra_keys_the_deployment_names(call, alice, settings):
+    settings.TASK_EXTRA_FIELDS = ["status", "user_id"]
+    task = call("add_task", {"title": "Extra"})["structuredContent"]["task"]
+    assert (task["user_id"], task["status"]) == ("alice-id", "pending")
+    assert list(task)[-2:] == ["user_id", "status"]
+    assert call("get_task", {"task_id": task["id"]})["structuredContent"]["task"] == task
+    listed = call("list_tasks")["structuredContent"]["tasks"]
+    assert listed == alice.get("/api/tasks").json() == [task]
