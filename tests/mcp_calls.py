@@ -4,8 +4,10 @@ frames it: every request carries MCP-Protocol-Version and Mcp-Method headers
 (Mcp-Name for a tool call) and the version and client capabilities in _meta.
 """
 
+import asyncio
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 VERSION = "2026-07-28"
 _ids = itertools.count(1)
@@ -44,3 +46,13 @@ def call_tool(client, token, name: str, arguments: dict | None = None) -> dict:
 def error_text(result: dict) -> str:
     assert result["isError"] is True
     return result["content"][0]["text"]
+
+
+def run_async(coroutine):
+    """
+    asyncio.run in a thread of its own, for the official client: the browser
+    tests' Playwright (sync API) keeps an event loop running in this thread
+    for the whole session, and asyncio.run refuses to start inside one.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

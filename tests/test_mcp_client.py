@@ -6,7 +6,6 @@ for that revision require it; and the tasks an agent makes are the REST
 API's tasks.
 """
 
-import asyncio
 import json
 import os
 import secrets
@@ -24,6 +23,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.methods import parse_server_result
 
 from .live import free_port, http, live_server, migrate
+from .mcp_calls import run_async
 
 SECRET = secrets.token_urlsafe(32)
 
@@ -95,7 +95,7 @@ def test_an_agent_adds_completes_and_lists_a_task_the_rest_api_then_shows(server
         listed = await client.call_tool("list_tasks", {"status": "completed"})
         return names, added, done, listed
 
-    names, added, done, listed = asyncio.run(session(server, user, mode, work))
+    names, added, done, listed = run_async(session(server, user, mode, work))
     assert names == [
         "list_tasks",
         "get_task",
@@ -120,7 +120,7 @@ def test_another_users_task_is_no_such_task_to_the_agent(server):
     async def add(client):
         return (await client.call_tool("add_task", {"title": "Private"})).structured_content
 
-    bobs = asyncio.run(session(server, "bob-client", "auto", add))["task"]
+    bobs = run_async(session(server, "bob-client", "auto", add))["task"]
 
     async def snoop(client):
         return [
@@ -128,7 +128,7 @@ def test_another_users_task_is_no_such_task_to_the_agent(server):
             for name in ("get_task", "complete_task", "delete_task")
         ]
 
-    for result in asyncio.run(session(server, "eve-client", "auto", snoop)):
+    for result in run_async(session(server, "eve-client", "auto", snoop)):
         assert result.is_error
         assert result.content[0].text == "No such task."
     rest = http("GET", f"{server[0]}/api/tasks/{bobs['id']}", token=token("bob-client", None))
@@ -141,7 +141,7 @@ def test_a_token_for_another_audience_gets_the_client_nowhere(server, mode):
         return await client.list_tools()
 
     with pytest.raises(ExceptionGroup) as failed:
-        asyncio.run(session(server, "alice", mode, work, audience="http://127.0.0.1:3000"))
+        run_async(session(server, "alice", mode, work, audience="http://127.0.0.1:3000"))
     assert failed.group_contains(MCPError, depth=2)
     url, resource = server
     answer = http("POST", f"{url}/mcp", token=token("alice", "http://127.0.0.1:3000"), body={})

@@ -14,7 +14,6 @@ key (its JWKS), with "aud" the resource the client asked for (a string),
 user's id, "scope", "client_id", "azp", "sid", "jti"; no email or name.
 """
 
-import asyncio
 import secrets
 import urllib.error
 import urllib.request
@@ -30,6 +29,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
 from ..live import free_port, http, live_server
+from ..mcp_calls import run_async
 from .conftest import INTEROP_DIR, start_script
 
 pytestmark = pytest.mark.interop
@@ -157,7 +157,7 @@ def test_an_mcp_client_signs_in_through_better_auth_and_uses_the_tools(stack):
                 listed = await client.call_tool("list_tasks", {})
                 return tools, added, listed
 
-    tools, added, listed = asyncio.run(work())
+    tools, added, listed = run_async(work())
     assert len(tools.tools) == 7
     assert not added.is_error
     assert listed.structured_content["tasks"] == [added.structured_content["task"]]
