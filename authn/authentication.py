@@ -11,7 +11,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from . import sessions, tokens
-from .exceptions import AuthUnavailable, InvalidToken, TokenExpired
+from .exceptions import AuthUnavailable, InsufficientScope, InvalidToken, TokenExpired
 from .models import User
 
 AUTH_SCHEME = "Bearer"
@@ -54,9 +54,7 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
     def get_validated_token(self, raw_token: str, header: str) -> dict[str, Any]:
         """The token's claims; a session's are shaped alike, with its ``userId`` as ``sub``."""
         try:
-            if sessions.is_session_token(raw_token):
-                return sessions.verify_session_token(raw_token, header)
-            return tokens.verify_token(raw_token)
+            return self.verify(raw_token, header)
         except tokens.TokenExpiredError as e:
             raise TokenExpired() from e
         except tokens.TokenRejected as e:
@@ -65,6 +63,11 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
             raise AuthUnavailable() from e
         except sessions.SessionsUnavailable as e:
             raise AuthUnavailable("the sessions of the auth server cannot be read") from e
+
+    def verify(self, raw_token: str, header: str) -> dict[str, Any]:
+        if sessions.is_session_token(raw_token):
+            return sessions.verify_session_token(raw_token, header)
+        return tokens.verify_token(raw_token)
 
     def get_user(self, claims: dict[str, Any]) -> User:
         """
@@ -92,6 +95,31 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
         elif read_from_database:
             known_users.add(user)
         return user
+
+
+class MCPTokenAuthentication(BetterAuthJWTAuthentication):
+    """
+    The MCP endpoint's bearer tokens: JWTs issued for MCP_RESOURCE_URL (an
+    OAuth access token of Better Auth's mcp plugin, or one the frontend signs),
+    verified as the REST API's are with the MCP audience rule, and carrying
+    every scope of MCP_REQUIRED_SCOPES. Session tokens name no audience, so
+    none is accepted here.
+    """
+
+    def authenticate(self, request: Request) -> tuple[User, dict[str, Any]] | None:
+        result = super().authenticate(request)
+        if result is not None:
+            self.check_scopes(result[1])
+        return result
+
+    def verify(self, raw_token: str, header: str) -> dict[str, Any]:
+        if sessions.has_session_shape(raw_token):
+            raise tokens.TokenRejected("malformed", "a session token is not accepted here")
+        return tokens.verify_token(raw_token, tokens.MCP)
+
+    def check_scopes(self, claims: dict[str, Any]) -> None:
+        if tokens.check_scopes(claims, settings.MCP_REQUIRED_SCOPES):
+            raise InsufficientScope()
 
 
 def changed_fields(user: User, profile: dict[str, str]) -> list[str]:

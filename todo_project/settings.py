@@ -163,6 +163,16 @@ BETTER_AUTH_SESSION_TIMEOUT_SECONDS = env_float("BETTER_AUTH_SESSION_TIMEOUT_SEC
 # differs from the row still updates it at once.
 AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 300)
 
+# AI assistants (assistant/): with MCP_RESOURCE_URL, the public URL of /mcp,
+# the API is also an MCP server that accepts only JWTs whose "aud" names that
+# URL. MCP_AUTHORIZATION_SERVER is the issuer it points MCP clients to and
+# requires of those tokens (default: the issuer the API checks, see
+# authn.tokens.authorization_server); MCP_REQUIRED_SCOPES (space separated)
+# must all be in a token's "scope".
+MCP_RESOURCE_URL = env_str("MCP_RESOURCE_URL")
+MCP_AUTHORIZATION_SERVER = env_str("MCP_AUTHORIZATION_SERVER")
+MCP_REQUIRED_SCOPES = env_str("MCP_REQUIRED_SCOPES").split()
+
 # Answer 404 rather than 403 for another user's task, hiding which ids exist.
 TASKS_HIDE_FOREIGN = env_bool("TASKS_HIDE_FOREIGN", False)
 # Deleted tasks are remembered this long for the changes feed; an older
@@ -208,6 +218,7 @@ INSTALLED_APPS = [
     "authn",
     "tasks",
     "events",
+    "assistant",
 ]
 
 MIDDLEWARE = [
