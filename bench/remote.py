@@ -143,6 +143,9 @@ class Cluster:
         """Log every statement of this database's new sessions (log_statement = all)."""
         self.admin(f"ALTER DATABASE {database} SET log_statement = 'all'")
 
+    def postmaster_pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+
     def log_size(self) -> int:
         return self.log.stat().st_size
 
@@ -217,11 +220,18 @@ class Proxy:
 
 
 class RemoteDatabase:
-    """The cluster and, unless the RTT is None, the delay proxy in front of it."""
+    """
+    The cluster and, unless the RTT is None, a delay proxy in front of it for
+    each name given: servers that run at the same time each get their own, so
+    that each proxy's counts are one server's.
+    """
 
-    def __init__(self, rtt_ms: float | None, proxy_cpus: list[int] | None = None):
+    def __init__(
+        self, rtt_ms: float | None, proxy_cpus: list[int] | None = None, names=("default",)
+    ):
         self.cluster = Cluster()
-        self.proxy: Proxy | None = None
+        self.proxies: dict[str, Proxy] = {}
+        self.names = names
         self.rtt_ms = rtt_ms
         self.proxy_cpus = proxy_cpus
 
@@ -229,7 +239,8 @@ class RemoteDatabase:
         try:
             self.cluster.start()
             if self.rtt_ms is not None:
-                self.proxy = Proxy(self.cluster.port, self.rtt_ms, self.proxy_cpus)
+                for name in self.names:
+                    self.proxies[name] = Proxy(self.cluster.port, self.rtt_ms, self.proxy_cpus)
         except BaseException:
             self.close()
             raise
@@ -238,15 +249,21 @@ class RemoteDatabase:
     def __exit__(self, *exc):
         self.close()
 
+    @property
+    def proxy(self) -> Proxy | None:
+        """The first proxy (bench/run's only one)."""
+        return next(iter(self.proxies.values()), None)
+
     def close(self) -> None:
-        if self.proxy is not None:
-            self.proxy.stop()
-            self.proxy = None
+        for proxy in self.proxies.values():
+            proxy.stop()
+        self.proxies = {}
         self.cluster.stop()
 
-    def server_url(self, database: str) -> str:
-        """What a server is given: through the proxy when there is one."""
-        return self.cluster.url(database, self.proxy.port if self.proxy else None)
+    def server_url(self, database: str, proxy: str | None = None) -> str:
+        """What a server is given: through its proxy when there is one."""
+        chosen = self.proxies.get(proxy) if proxy else self.proxy
+        return self.cluster.url(database, chosen.port if chosen else None)
 
     def direct_url(self, database: str) -> str:
         return self.cluster.url(database)
@@ -254,6 +271,7 @@ class RemoteDatabase:
     def describe(self) -> str:
         where = (
             f"through a delay proxy adding {self.rtt_ms:g} ms per round trip"
+            + (" (one per server)" if len(self.proxies) > 1 else "")
             if self.proxy
             else "directly, no delay proxy"
         )
