@@ -65,15 +65,20 @@ def measure(run: SideBySide, api: str, endpoint, primer: int = 0) -> dict:
     }
 
 
-def measure_idle(run: SideBySide, seconds: float) -> dict[str, dict]:
-    """A list after `seconds` with no request, for each server (one wait for both)."""
+def prime(run: SideBySide, primer: int) -> None:
+    """Lists back to back, one per server thread: every connection young and just used."""
     listing = endpoints.ENDPOINTS[0]
     for api in run.servers:
-        endpoints.call(run.clients[api], run.states[api], listing)
+        for _ in range(max(primer, 1)):
+            endpoints.call(run.clients[api], run.states[api], listing)
     for api in run.servers:
         run.proxy_of(api).settle()
+
+
+def measure_idle(run: SideBySide, seconds: float) -> dict[str, dict]:
+    """A list after `seconds` with no request, for each server (one wait for both)."""
     time.sleep(seconds)
-    return {api: measure(run, api, listing) for api in run.servers}
+    return {api: measure(run, api, endpoints.ENDPOINTS[0]) for api in run.servers}
 
 
 def figure(samples: list[dict], key: str) -> str:
@@ -137,7 +142,13 @@ def main() -> int:
         default="6",
         help="seconds of idleness before a list, comma separated (default 6; '' for none)",
     )
-    parser.add_argument("--idle-repeat", type=int, default=2, help="lists per idle time")
+    parser.add_argument(
+        "--idle-repeat",
+        type=int,
+        default=2,
+        help="lists per idle time, each after that long with no request; the primer's "
+        "lists come before the first only (default 2)",
+    )
     parser.add_argument("--show-statements", action="store_true")
     parser.add_argument("--width", type=int, default=150, help="of a statement shown")
     parser.add_argument("--json", default="", help="also write the samples here")
@@ -171,6 +182,7 @@ def main() -> int:
             rows.append(row)
         for seconds in idle_times:
             row = {"endpoint": f"list after {seconds:g} s idle", "samples": {a: [] for a in apis}}
+            prime(run, args.primer)
             for _ in range(args.idle_repeat):
                 for api, sample in measure_idle(run, seconds).items():
                     row["samples"][api].append(sample)
@@ -193,7 +205,8 @@ def main() -> int:
         f"\n{args.warmup} requests of its kind; each request right after {args.primer} lists"
         "\nas the same user, back to back (a connection used a moment ago, the user known);"
         "\nthe writes' prepare steps (a task to delete, completed tasks to clear, an ETag)"
-        "\nare not counted."
+        "\nare not counted. An idle row: the primer's lists, then each list after that long"
+        "\nwith no request."
         f"\nThe proxies: {sum(p['round_trips'] for p in proxies)} round trips, "
         f"{sum(p['connections'] for p in proxies)} connections, "
         f"{sum(p['cpu'] for p in proxies):.1f} s of CPU in {time.monotonic() - started:.0f} s."
