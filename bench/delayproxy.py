@@ -64,27 +64,31 @@ class Counters:
         }
 
 
+# What a direction carries besides bytes: the sender's end of the stream (a
+# half close, passed on as one) or its socket gone (the other side is closed).
+EOF_MARK = "eof"
+CLOSE_MARK = "close"
+
+
 class Delayed:
     """
-    One direction of one connection: chunks delivered in arrival order, each
+    One direction of one connection: items delivered in arrival order, each
     no sooner than its due time. One timer per direction at a time, so a
     burst of chunks costs one wake-up, not one each.
     """
 
-    def __init__(self, loop, counters: Counters, deliver, finish):
+    def __init__(self, loop, counters: Counters, deliver):
         self.loop = loop
         self.counters = counters
         self.deliver = deliver
-        self.finish = finish
         self.queue: deque = deque()
         self.timer = None
 
-    def push(self, due: float, data: bytes | None) -> None:
-        # None is the end: the other side is closed once the bytes before it are out.
+    def push(self, due: float, item) -> None:
         if due <= self.loop.time() + EARLY and not self.queue:
-            self.send(data)
+            self.send(item)
             return
-        self.queue.append((due, data))
+        self.queue.append((due, item))
         self.counters.queued += 1
         if self.timer is None:
             self.timer = self.loop.call_at(due - EARLY, self.flush)
@@ -98,12 +102,9 @@ class Delayed:
         if self.queue:
             self.timer = self.loop.call_at(self.queue[0][0] - EARLY, self.flush)
 
-    def send(self, data: bytes | None) -> None:
+    def send(self, item) -> None:
         self.counters.last_activity = self.loop.time()
-        if data is None:
-            self.finish()
-        else:
-            self.deliver(data)
+        self.deliver(item)
 
     def drop(self) -> None:
         if self.timer is not None:
@@ -116,10 +117,11 @@ class Delayed:
 class End(asyncio.Protocol):
     """One socket of a proxied connection: what it reads, its Link sends on."""
 
-    def __init__(self, link: "Link", upstream: bool):
+    def __init__(self, link: "Link"):
         self.link = link
-        self.upstream = upstream
         self.transport = None
+        self.ended = False  # it sent its end of the stream, or its socket is gone
+        self.gone = False  # its socket is closed: nothing more can be written to it
 
     def connection_made(self, transport):
         self.transport = transport
@@ -128,11 +130,12 @@ class End(asyncio.Protocol):
         self.link.received(self, data)
 
     def eof_received(self):
-        self.link.ended(self)
-        return True  # stay half open until the end has been passed on
+        self.link.ended(self, EOF_MARK)
+        return True  # half open: the other way may still have bytes for it
 
     def connection_lost(self, exc):
-        self.link.ended(self)
+        self.gone = True
+        self.link.ended(self, CLOSE_MARK)
 
     # Backpressure: a socket that cannot write fast enough stops its peer's reading.
     def pause_writing(self):
@@ -149,6 +152,22 @@ class End(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
 
+    def write(self, data: bytes) -> None:
+        if not self.gone and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def write_eof(self) -> None:
+        if self.gone or self.transport.is_closing():
+            return
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        else:
+            self.transport.close()
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
 
 class Link:
     """A client's connection and its connection to PostgreSQL, each way delayed."""
@@ -156,13 +175,13 @@ class Link:
     def __init__(self, loop, counters: Counters, upstream: tuple[str, int]):
         self.loop = loop
         self.counters = counters
-        self.client = End(self, upstream=False)
-        self.server = End(self, upstream=True)
-        self.up = Delayed(loop, counters, self.write_up, lambda: self.close(self.server))
-        self.down = Delayed(loop, counters, self.write_down, lambda: self.close(self.client))
-        self.pending_up: list[bytes] = []
+        self.client = End(self)
+        self.server = End(self)
+        self.up = Delayed(loop, counters, lambda item: self.deliver(self.server, item))
+        self.down = Delayed(loop, counters, lambda item: self.deliver(self.client, item))
+        self.pending_up: list = []
         self.awaiting_answer = False
-        self.ended_ends: set[bool] = set()
+        self.finished = False
         # The loopback's handshake is instant: the first bytes wait one RTT for it.
         self.not_before = loop.time() + counters.rtt
         counters.connections += 1
@@ -174,63 +193,80 @@ class Link:
         try:
             await self.loop.create_connection(lambda: self.server, *upstream)
         except OSError:
-            self.close(self.client)
+            self.server.gone = self.server.ended = True
+            self.finish()
             return
-        for data in self.pending_up:
-            self.server.transport.write(data)
-        self.pending_up = []
+        pending, self.pending_up = self.pending_up, []
+        for item in pending:
+            self.deliver(self.server, item)
 
     def other(self, end: End) -> End:
         return self.server if end is self.client else self.client
 
+    def due(self) -> float:
+        return max(self.loop.time(), self.not_before) + self.counters.rtt / 2
+
     def received(self, end: End, data: bytes) -> None:
         counters = self.counters
-        now = self.loop.time()
-        counters.last_activity = now
-        due = max(now, self.not_before) + counters.rtt / 2
+        counters.last_activity = self.loop.time()
         if end is self.client:
             counters.bytes_up += len(data)
             self.awaiting_answer = True
-            self.up.push(due, data)
+            self.up.push(self.due(), data)
         else:
             counters.bytes_down += len(data)
             if self.awaiting_answer:
                 # The client spoke, and this is the server's turn: one round trip.
                 counters.round_trips += 1
                 self.awaiting_answer = False
-            self.down.push(due, data)
+            self.down.push(self.due(), data)
 
-    def ended(self, end: End) -> None:
-        if end.upstream in self.ended_ends:
+    def ended(self, end: End, mark: str) -> None:
+        if mark == CLOSE_MARK and end.gone and end.ended:
+            # Its end was already on its way; now nothing can reach it either.
+            (self.down if end is self.client else self.up).drop()
+            self.settle()
             return
-        self.ended_ends.add(end.upstream)
-        due = max(self.loop.time(), self.not_before) + self.counters.rtt / 2
-        (self.down if end.upstream else self.up).push(due, None)
+        if end.ended:
+            return
+        end.ended = True
+        if end.gone:
+            (self.down if end is self.client else self.up).drop()
+        (self.up if end is self.client else self.down).push(self.due(), mark)
 
-    def write_up(self, data: bytes) -> None:
-        transport = self.server.transport
-        if transport is None:
-            self.pending_up.append(data)
-        elif not transport.is_closing():
-            transport.write(data)
+    def deliver(self, to: End, item) -> None:
+        if to is self.server and self.server.transport is None:
+            self.pending_up.append(item)
+        elif item == EOF_MARK:
+            to.write_eof()
+            self.settle()
+        elif item == CLOSE_MARK:
+            to.close()
+            self.settle()
+        else:
+            to.write(item)
 
-    def write_down(self, data: bytes) -> None:
-        if not self.client.transport.is_closing():
-            self.client.transport.write(data)
+    def settle(self) -> None:
+        """Both ways ended, or one side gone and its end passed on: close what is left."""
+        client, server = self.client, self.server
+        both_ended = client.ended and server.ended and not self.up.queue and not self.down.queue
+        if both_ended or client.gone or server.gone:
+            if (
+                both_ended
+                or (client.gone and not self.up.queue)
+                or (server.gone and not self.down.queue)
+            ):
+                self.finish()
 
-    def close(self, end: End) -> None:
-        if end.transport is not None and not end.transport.is_closing():
-            end.transport.close()
-        if self.client.transport.is_closing() and (
-            self.server.transport is None or self.server.transport.is_closing()
-        ):
-            if self.counters.open and not getattr(self, "counted_closed", False):
-                self.counted_closed = True
-                self.counters.open -= 1
-                self.up.drop()
-                self.down.drop()
-                if self.server.transport is None:
-                    self.pending_up = []
+    def finish(self) -> None:
+        self.client.close()
+        self.server.close()
+        if not self.finished:
+            self.finished = True
+            self.counters.open -= 1
+            self.up.drop()
+            self.down.drop()
+            self.pending_up = []
 
 
 async def control(reader, writer, counters: Counters, loop) -> None:
