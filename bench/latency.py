@@ -181,7 +181,7 @@ def main() -> int:
         "--primer",
         type=int,
         default=8,
-        help="lists back to back before each idle wait, one per server thread (default 8)",
+        help="lists at once before each idle wait, one per server thread (default 8)",
     )
     parser.add_argument("--json", default="", help="also write every sample here")
     args = parser.parse_args()
@@ -228,11 +228,10 @@ def main() -> int:
         idle_trips = {a: [] for a in apis}
         listing = endpoints.ENDPOINTS[0]
         for number in range(args.idle_samples):
-            # Lists back to back first, one per server thread: each connection
-            # young and just used, so that the wait alone is measured.
+            # Lists at once first, one per server thread: each connection young
+            # and just used, so that the wait alone is measured.
             for api in apis:
-                for _ in range(args.primer):
-                    endpoints.call(run.clients[api], run.states[api], listing)
+                run.prime(api, endpoints.READER, args.primer)
             time.sleep(args.idle)
             for api in apis if number % 2 == 0 else apis[::-1]:
                 proxy = run.proxy_of(api)

@@ -46,11 +46,9 @@ def measure(run: SideBySide, api: str, endpoint, primer: int = 0) -> dict:
     proxy, cluster = run.proxy_of(api), run.remote.cluster
     client, state = run.clients[api], run.states[api]
     endpoints.prepare(client, state, endpoint)
-    # A server thread takes the next request in turn (granian's blocking threads
-    # do): lists back to back, one per thread, so that the measured request
-    # finds a connection used a moment ago and its user known, as under load.
-    for _ in range(primer):
-        client.send(endpoints.Request("GET", "/api/tasks", endpoint.user))
+    # Whichever server thread takes the measured request finds a connection
+    # used a moment ago and its user known, as under load.
+    run.prime(api, endpoint.user, primer)
     before = proxy.settle()
     offset = cluster.log_size()
     endpoints.call(client, state, endpoint)
@@ -66,11 +64,9 @@ def measure(run: SideBySide, api: str, endpoint, primer: int = 0) -> dict:
 
 
 def prime(run: SideBySide, primer: int) -> None:
-    """Lists back to back, one per server thread: every connection young and just used."""
-    listing = endpoints.ENDPOINTS[0]
+    """Lists at the same time, one per server thread: every connection young and just used."""
     for api in run.servers:
-        for _ in range(max(primer, 1)):
-            endpoints.call(run.clients[api], run.states[api], listing)
+        run.prime(api, endpoints.READER, primer)
     for api in run.servers:
         run.proxy_of(api).settle()
 
@@ -134,8 +130,9 @@ def main() -> int:
         "--primer",
         type=int,
         default=8,
-        help="lists as the endpoint's user right before each measured request, one per "
-        "server thread (default 8, the Procfile's GRANIAN_BLOCKING_THREADS); 0 for none",
+        help="lists as the endpoint's user at the same time right before each measured "
+        "request, one per server thread (default 8, the Procfile's "
+        "GRANIAN_BLOCKING_THREADS); 0 for none",
     )
     parser.add_argument(
         "--idle",
@@ -203,7 +200,7 @@ def main() -> int:
         "\nof the cluster's log (log_statement = all) for the server's database; new"
         "\nconnections: opened to PostgreSQL during the request. Each endpoint after"
         f"\n{args.warmup} requests of its kind; each request right after {args.primer} lists"
-        "\nas the same user, back to back (a connection used a moment ago, the user known);"
+        "\nas the same user at once (a connection used a moment ago, the user known);"
         "\nthe writes' prepare steps (a task to delete, completed tasks to clear, an ETag)"
         "\nare not counted. An idle row: the primer's lists, then each list after that long"
         "\nwith no request."

@@ -124,6 +124,31 @@ class SideBySide:
         """The proxy between this server and PostgreSQL: its counts are this server's."""
         return self.remote.proxies.get(api) if self.remote else None
 
+    def prime(self, api: str, user: int, count: int) -> None:
+        """
+        `count` lists as this user at the same time, each on a connection of its
+        own: every server thread (granian has 8, the Procfile's
+        GRANIAN_BLOCKING_THREADS) then answers one, so each database connection
+        is young and was used a moment ago, and the user is known. One after
+        the other would not do: which thread takes a request is not fixed.
+        """
+        if count < 1:
+            return
+        base_url, tokens = self.servers[api].base_url, self.clients[api].tokens
+        request = endpoints.Request("GET", "/api/tasks", user)
+
+        def one(_):
+            client = endpoints.Client(base_url, tokens)
+            try:
+                return client.send(request).status
+            finally:
+                client.close()
+
+        with ThreadPoolExecutor(count) as pool:
+            statuses = list(pool.map(one, range(count)))
+        if any(status != 200 for status in statuses):
+            raise Abort(f"{api}: the primer's lists answered {statuses}")
+
     def set_rtt(self, rtt: float) -> None:
         for proxy in self.remote.proxies.values():
             proxy.set_rtt(rtt)
