@@ -159,10 +159,13 @@ class End(asyncio.Protocol):
     def write_eof(self) -> None:
         if self.gone or self.transport.is_closing():
             return
-        if self.transport.can_write_eof():
-            self.transport.write_eof()
-        else:
-            self.transport.close()
+        try:
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+                return
+        except OSError:
+            pass  # the peer is gone already
+        self.transport.close()
 
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():

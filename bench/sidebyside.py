@@ -11,6 +11,7 @@ import argparse
 import os
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -76,6 +77,10 @@ def add_arguments(parser: argparse.ArgumentParser, default_rtt: str) -> None:
         default=env("BENCH_ENDPOINTS", ""),
         help="only the endpoints whose names start with these words, comma separated",
     )
+
+
+def stop_on_signal(signum, frame):
+    raise SystemExit(f"stopped by {signal.Signals(signum).name}")
 
 
 def parse_rtt(text: str) -> float | None:
@@ -154,6 +159,8 @@ class SideBySide:
             proxy.set_rtt(rtt)
 
     def __enter__(self):
+        # Stopped by a signal, still stop the servers and remove the cluster.
+        signal.signal(signal.SIGTERM, stop_on_signal)
         os.sched_setaffinity(0, self.client_cpus)
         try:
             self.start()
@@ -222,6 +229,10 @@ class SideBySide:
         return lines
 
     def close(self) -> None:
+        # A second signal (timeout(1) sends one to the process and one to its
+        # group) must not cut the cleaning up short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for client in self.clients.values():
             client.close()
         for server in self.servers.values():
