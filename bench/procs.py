@@ -146,9 +146,11 @@ class Usage(threading.Thread):
     something else and the figures are not comparable.
     """
 
-    def __init__(self, server_pid: int, database: str, interval: float = 0.2):
+    def __init__(self, server_pid: int, database: str, extra=None, interval: float = 0.2):
         super().__init__(daemon=True)
         self.server_pid = server_pid
+        # Other processes to account for by name (the delay proxy), each with its children.
+        self.extra: dict[str, int] = extra or {}
         self.kinds = PostgresKinds(database)
         self.interval = interval
         self.lock = threading.Lock()
@@ -162,6 +164,10 @@ class Usage(threading.Thread):
         postgres = {
             pid: table[pid] for pid in postgres_pids(table) if self.kinds.ours(pid, table[pid])
         }
+        extra = {
+            name: {pid: ticks_of(table[pid]) for pid in tree(root, table)}
+            for name, root in self.extra.items()
+        }
         with self.lock:
             self.peak_rss = max(self.peak_rss, sum(rss_of(f) for f in server.values()))
             if self.window_open:
@@ -169,11 +175,15 @@ class Usage(threading.Thread):
                     self.server_last[pid] = ticks_of(fields)
                 for pid, fields in postgres.items():
                     self.postgres_last[pid] = ticks_of(fields)
+                for name, ticks in extra.items():
+                    self.extra_last[name].update(ticks)
             else:
                 self.server_first = {pid: ticks_of(f) for pid, f in server.items()}
                 self.postgres_first = {pid: ticks_of(f) for pid, f in postgres.items()}
                 self.server_last = dict(self.server_first)
                 self.postgres_last = dict(self.postgres_first)
+                self.extra_first = extra
+                self.extra_last = {name: dict(ticks) for name, ticks in extra.items()}
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
@@ -209,6 +219,8 @@ class Usage(threading.Thread):
                 "wrk": own_seconds(resource.RUSAGE_CHILDREN) - self.wrk,
                 "bench": own_seconds(resource.RUSAGE_SELF) - self.itself,
             }
+            for name in self.extra:
+                seconds[name] = self.spent(self.extra_first[name], self.extra_last[name])
             total = (busy_ticks() - self.busy) / TICKS
         seconds["other"] = max(total - sum(seconds.values()), 0.0)
         capacity = elapsed * (os.cpu_count() or 1)

@@ -6,6 +6,7 @@ a round ran one after the other, on the same machine state) and then
 summarised the same way.
 """
 
+from os import cpu_count
 from statistics import median
 
 
@@ -39,6 +40,13 @@ def summarise(rows: list[dict], names: list[str], baseline: str | None) -> list[
                 "server_cpu_ms": spread([r["server_cpu_ms"] for r in runs]),
                 "other_cpu": spread([r["cpu_percent"]["other"] for r in runs]),
             }
+            if all("proxy_cpu_ms" in r for r in runs):
+                # The delay proxy's CPU (bench/run --db-rtt): in ms per request, and
+                # in percent of one CPU, to show it was not the bottleneck.
+                entry["servers"][name]["proxy_cpu_ms"] = spread([r["proxy_cpu_ms"] for r in runs])
+                entry["servers"][name]["proxy_cpu_share"] = spread(
+                    [r["cpu_percent"]["proxy"] * (cpu_count() or 1) for r in runs]
+                )
         base = {r["round"]: r for r in mine if r["server"] == baseline}
         for name in names:
             if name == baseline or not base:
@@ -92,6 +100,13 @@ def print_summary(summary: list[dict], baseline: str | None) -> None:
                 f"{s['peak_rss_mib']:>9.0f}{s['server_cpu_ms']['median']:>11.2f}"
                 f"{ranged(s['other_cpu'], lambda v: f'{v:.0f}%'):>21}"
             )
+        for name, s in entry["servers"].items():
+            if "proxy_cpu_ms" in s:
+                print(
+                    f"  {'':<{width}}delay proxy for {name}: "
+                    f"{ranged(s['proxy_cpu_share'], lambda v: f'{v:.0f}%')} of one CPU, "
+                    f"{s['proxy_cpu_ms']['median']:.2f} ms of CPU per request"
+                )
         for name, ratio in entry["ratios"].items():
             label = f"{name}/{baseline}"
             print(

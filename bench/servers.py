@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -47,6 +48,72 @@ def procfile_web(root: Path) -> str | None:
         if colon and name.strip() == "web" and command.strip():
             return command.strip()
     return None
+
+
+def ours_environment(secret: str) -> dict:
+    """
+    The environment the API runs in: the caller's, as production would be
+    (DEBUG off, a random SECRET_KEY, tokens signed with the shared secret),
+    with throttling off, since this measures raw speed.
+    """
+    env = {
+        **os.environ,
+        # Another settings module (one that imports the project's and changes
+        # a few) lets a variant be measured without editing the project.
+        "DJANGO_SETTINGS_MODULE": os.environ.get("BENCH_SETTINGS_MODULE", "todo_project.settings"),
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "BETTER_AUTH_SECRET": secret,
+        "BETTER_AUTH_URL": "",
+        "BETTER_AUTH_JWKS_URL": "",
+        "BETTER_AUTH_ISSUER": "",
+        "BETTER_AUTH_AUDIENCE": "",
+        "THROTTLE_USER_RATE": "off",
+        "THROTTLE_ANON_RATE": "off",
+    }
+    env.pop("PORT", None)
+    return env
+
+
+def describe_app(repo: Path, venv: Path, env: dict) -> str:
+    """How the API's database connections and JSON are set up, as its settings say."""
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; pool = d['OPTIONS'].get('pool'); "
+        "r = s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'][0].rsplit('.', 1)[1]; "
+        "p = s.REST_FRAMEWORK['DEFAULT_PARSER_CLASSES'][0].rsplit('.', 1)[1]; "
+        "db = f'psycopg pool {pool}' if pool else f'CONN_MAX_AGE={d[\"CONN_MAX_AGE\"]}'; "
+        "print(f'{db}; renderer {r}, parser {p}')"
+    )
+    python = str(venv / "bin" / "python")
+    result = subprocess.run([python, "-c", code], cwd=repo, env=env, capture_output=True, text=True)
+    return result.stdout.strip() or result.stderr.strip()[-500:]
+
+
+def git_revision(directory: Path) -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=directory, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    if not head:
+        return "not a git checkout"
+    return f"{head}{' (with local changes)' if dirty else ''}"
+
+
+def migrate(repo: Path, venv: Path, env: dict, database_url: str) -> None:
+    command = [str(venv / "bin" / "python"), "manage.py", "migrate", "--no-input"]
+    env = {**env, "DATABASE_URL": database_url}
+    result = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise Abort(f"migrate failed in {repo}:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
 
 
 def candidate_venv(requirements: Path, packages: list[str]) -> Path:
