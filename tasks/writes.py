@@ -143,31 +143,22 @@ def now_params(now: datetime) -> dict:
 
 # Inserts -------------------------------------------------------------------
 
-INSERTED = [
-    "user_id",
-    "title",
-    "description",
-    "completed",
-    "completed_at",
-    "priority",
-    "due_at",
-    "tags",
-    "recurrence_frequency",
-    "recurrence_interval",
-    "remind_at",
-    "reminder_armed",
-    "created_at",
-    "updated_at",
+# A new task's columns but its id (from the sequence), its next occurrence
+# (none yet), its change number (from the counter) and generated ones.
+INSERTED_FIELDS = [
+    field
+    for field in Task._meta.concrete_fields
+    if field.attname not in ("id", "next_occurrence_id", "change_seq") and not field.generated
 ]
+INSERTED = [field.column for field in INSERTED_FIELDS]
 
 
 def new_task_params(task: Task) -> dict:
     """The parameters of a new task's columns, prepared as the ORM prepares them."""
-    params = {}
-    for name in INSERTED:
-        field = Task._meta.get_field("owner" if name == "user_id" else name)
-        params[f"new_{name}"] = field.get_db_prep_save(getattr(task, field.attname), connection)
-    return params
+    return {
+        f"new_{field.column}": field.get_db_prep_save(getattr(task, field.attname), connection)
+        for field in INSERTED_FIELDS
+    }
 
 
 INSERTED_CASTS = {
