@@ -137,6 +137,7 @@ class Relay:
     def mark(self, batches: list[Batch], results: list[Outcome], now, report: Report) -> None:
         changed = []
         failed = defaultdict(list)
+        down, up = set(), set()
         for batch, outcome in zip(batches, results, strict=True):
             lane = batch.lane
             if outcome.delivered:
@@ -149,11 +150,16 @@ class Relay:
                 failed[outcome.error].append(head.pk)
                 self.note_failure(lane, head, outcome.error, now, report)
             if outcome.unavailable:
-                self.pause(lane.sink, now)
+                down.add(lane.sink)
             elif outcome.delivered:
-                self.paused.pop(lane.sink, None)
+                up.add(lane.sink)
             if outcome.delivered or outcome.error:
                 changed.append(lane)
+        # Once a round, however many owners found a sink down.
+        for sink in down:
+            self.pause(sink, now)
+        for sink in up - down:
+            self.paused.pop(sink, None)
         for error, event_ids in failed.items():
             Event.objects.filter(pk__in=event_ids).update(
                 attempts=F("attempts") + 1, last_error=error

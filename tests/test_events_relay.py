@@ -169,6 +169,18 @@ def test_a_down_sink_holds_back_nothing_of_the_others(relay, stream, hook):
     assert Event.objects.backlog()["pending"] == 0
 
 
+def test_a_sink_down_for_many_owners_is_tried_again_after_about_a_second(relay, stream):
+    stream.down = True
+    for n in range(10):
+        add_event(f"owner-{n}", task_id=n, sequence=1)
+    relay.run_once()
+    stream.down = False
+    relay.run_once(now=later(0.5))
+    assert stream.taken == []
+    relay.run_once(now=later(1.5))
+    assert len(stream.taken) == 10
+
+
 def test_a_sink_added_later_gets_what_is_pending_not_what_was_delivered(stream, hook):
     first = Relay([stream])
     add_event("alice-id", task_id=1, sequence=1)
