@@ -19,20 +19,20 @@ sends those events again when it is back, with the same ids.
 """
 
 import logging
-import operator
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import reduce
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import Event, EventState, Lane
+from . import queries
+from .models import Event, EventState
+from .queries import LaneState, PendingEvent
 from .sinks import Outcome, describe
 
 logger = logging.getLogger("events.relay")
@@ -43,8 +43,6 @@ EVENTS_PER_LANE = 100
 RETRIES_PER_ROUND = 100
 # Backoff: 1 s after the first failure, doubling, at most 5 minutes.
 MAX_BACKOFF_SECONDS = 300
-# The advisory locks' first key, so that they meet no other lock of the database.
-OWNER_LOCK_SPACE = 0x65766E74  # "evnt"
 
 
 def backoff(failures: int) -> timedelta:
@@ -55,8 +53,8 @@ def backoff(failures: int) -> timedelta:
 class Batch:
     """One lane's events to send in this round."""
 
-    lane: Lane
-    events: list[Event]
+    lane: LaneState
+    events: list[PendingEvent]
 
 
 @dataclass
@@ -65,11 +63,8 @@ class Report:
     delivered: Counter = field(default_factory=Counter)
     failures: int = 0
     dead: int = 0
-
-    @property
-    def busy(self) -> bool:
-        """Whether there may be more to do at once."""
-        return bool(self.delivered or self.failures or self.dead)
+    # The round took all it could: more may be waiting already.
+    full: bool = False
 
 
 class Relay:
@@ -84,11 +79,13 @@ class Relay:
         self.paused: dict[str, tuple[datetime, int]] = {}
         self.senders = ThreadPoolExecutor(max(len(sinks), 1), thread_name_prefix="sink")
 
-    def run_once(self, now: datetime | None = None) -> Report:
+    def run_once(self, now: datetime | None = None, *, retries: bool = True) -> Report:
+        """One round; ``retries``: also send dead events an admin asked to retry."""
         report = Report()
         now = now or timezone.now()
         self.relay_lanes(now, report)
-        self.retry_dead(now, report)
+        if retries:
+            self.retry_dead(now, report)
         return report
 
     def close(self) -> None:
@@ -99,39 +96,39 @@ class Relay:
     # Lanes: each sink's next events of each claimed owner.
 
     def relay_lanes(self, now: datetime, report: Report) -> None:
+        # Looked for before the transaction: an idle worker's rounds cost one
+        # statement each.
+        owners = queries.owners_with_pending_events(self.next_owner, OWNERS_PER_ROUND)
+        self.next_owner = owners[-1] if len(owners) == OWNERS_PER_ROUND else ""
+        report.full = bool(self.next_owner)
+        if not owners:
+            return
         with claiming():
-            owners = claim(self.owners_with_pending_events())
+            owners = queries.claim(owners)
             if not owners:
                 return
-            lanes = open_lanes(owners, list(self.sinks))
-            batches = self.next_batches(lanes, now)
+            lanes = queries.open_lanes(owners, list(self.sinks))
+            batches = self.next_batches(lanes.values(), now)
+            report.full |= any(len(batch.events) == EVENTS_PER_LANE for batch in batches)
             results = self.send([(batch.lane.sink, batch.events) for batch in batches])
             with transaction.atomic(savepoint=False):
                 self.mark(batches, results, now, report)
-                finish(owners, lanes, list(self.sinks), now)
+                queries.finish(passed_everywhere(owners, lanes, list(self.sinks)), now)
 
-    def owners_with_pending_events(self) -> list[str]:
-        owners = list(
-            Event.objects.filter(state=EventState.PENDING, owner_id__gt=self.next_owner)
-            .order_by("owner_id")
-            .values_list("owner_id", flat=True)
-            .distinct()[:OWNERS_PER_ROUND]
-        )
-        self.next_owner = owners[-1] if len(owners) == OWNERS_PER_ROUND else ""
-        return owners
-
-    def next_batches(self, lanes: dict, now: datetime) -> list[Batch]:
+    def next_batches(self, lanes, now: datetime) -> list[Batch]:
         """The lanes due now, each with its next events (lanes at one place share a read)."""
-        reads = {}
+        due = [
+            lane
+            for lane in lanes
+            if not self.is_paused(lane.sink, now) and not (lane.retry_at and lane.retry_at > now)
+        ]
+        places = {(lane.owner_id, lane.sequence, lane.event) for lane in due}
+        found = queries.events_after(sorted(places), EVENTS_PER_LANE)
         batches = []
-        for lane in lanes.values():
-            if self.is_paused(lane.sink, now) or (lane.retry_at and lane.retry_at > now):
-                continue
-            place = (lane.owner_id, lane.sequence, lane.event)
-            if place not in reads:
-                reads[place] = list(events_after(*place)[:EVENTS_PER_LANE])
-            if reads[place]:
-                batches.append(Batch(lane, reads[place]))
+        for lane in due:
+            events = found[lane.owner_id, lane.sequence, lane.event]
+            if events:
+                batches.append(Batch(lane, events))
         return batches
 
     def mark(self, batches: list[Batch], results: list[Outcome], now, report: Report) -> None:
@@ -165,11 +162,7 @@ class Relay:
                 attempts=F("attempts") + 1, last_error=error
             )
         # Under the owner's claim: no other worker writes these lanes.
-        Lane.objects.bulk_create([lane for lane in changed if lane.pk is None])
-        Lane.objects.bulk_update(
-            [lane for lane in changed if lane.pk is not None],
-            ["sequence", "event", "failures", "retry_at", "last_error"],
-        )
+        queries.save_lanes(changed)
 
     def note_delivered(self, sink: str, events: list[Event], report: Report) -> None:
         for event in events:
@@ -179,7 +172,9 @@ class Relay:
                 event.event_id, event.type, event.task_id, event.sequence, event.owner_id, sink,
             )  # fmt: skip
 
-    def note_failure(self, lane: Lane, head: Event, error: str, now, report: Report) -> None:
+    def note_failure(
+        self, lane: LaneState, head: PendingEvent, error: str, now, report: Report
+    ) -> None:
         """The lane waits on its head event, or gives up on it after EVENTS_MAX_ATTEMPTS."""
         lane.failures += 1
         lane.last_error = error
@@ -253,6 +248,7 @@ class Relay:
             )
             if not events:
                 return
+            report.full |= len(events) == RETRIES_PER_ROUND
             work = [
                 (sink, [event])
                 for event in events
@@ -309,71 +305,22 @@ def claiming():
     return transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
 
 
-def claim(owners: list[str]) -> list[str]:
-    """Those of ``owners`` that no other worker has claimed; now claimed by this one."""
-    if connection.vendor != "postgresql" or not owners:
-        return owners
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT owner FROM unnest(%s::text[]) AS owner "
-            "WHERE pg_try_advisory_xact_lock(%s, hashtext(owner))",
-            [owners, OWNER_LOCK_SPACE],
-        )
-        return [owner for (owner,) in cursor.fetchall()]
-
-
-def open_lanes(owners: list[str], sinks: list[str]) -> dict[tuple[str, str], Lane]:
-    """Every sink's lane of every owner; a new one starts before the owner's first pending event."""
-    lanes = {
-        (lane.sink, lane.owner_id): lane
-        for lane in Lane.objects.filter(owner_id__in=owners, sink__in=sinks)
-    }
-    for owner in owners:
-        for sink in sinks:
-            lanes.setdefault((sink, owner), Lane(sink=sink, owner_id=owner))
-    return lanes
-
-
-def events_after(owner_id: str, sequence: int, event_id: int):
-    """The owner's pending events after (sequence, event id), in order."""
-    return (
-        Event.objects.filter(owner_id=owner_id, state=EventState.PENDING, sequence__gte=sequence)
-        .exclude(sequence=sequence, pk__lte=event_id)
-        .order_by("sequence", "pk")
-    )
-
-
-def give_up(event: Event, sink: str) -> None:
+def give_up(event: PendingEvent, sink: str) -> None:
     """The sink gave up on the event: dead once every sink has passed it (finish())."""
     names = [*event.dead_sink_names(), sink]
     event.dead_sinks = "\n".join(names)
     Event.objects.filter(pk=event.pk).update(dead_sinks=event.dead_sinks)
 
 
-def finish(owners: list[str], lanes: dict, sinks: list[str], now: datetime) -> None:
+def passed_everywhere(owners: list[str], lanes: dict, sinks: list[str]) -> dict:
     """
-    The owners' pending events that every sink has passed: delivered, or dead
-    where a sink gave up on them. Done for every claimed owner, not only those
-    whose lanes moved, so that removing a sink from the settings lets go of
-    what only it still had to take.
+    Per owner, the place every sink has gone past. Taken for every claimed
+    owner, not only those whose lanes moved, so that removing a sink from the
+    settings lets go of what only it still had to take.
     """
-    passed = []
+    passed = {}
     for owner in owners:
-        sequence, event_id = min(
-            (lanes[sink, owner].sequence, lanes[sink, owner].event) for sink in sinks
-        )
-        if event_id:
-            passed.append(
-                Q(owner_id=owner)
-                & (Q(sequence__lt=sequence) | Q(sequence=sequence, pk__lte=event_id))
-            )
-    if not passed:
-        return
-    taken_everywhere = Q(dead_sinks="")
-    Event.objects.filter(reduce(operator.or_, passed), state=EventState.PENDING).update(
-        state=Case(
-            When(taken_everywhere, then=Value(EventState.DELIVERED)),
-            default=Value(EventState.DEAD),
-        ),
-        delivered_at=Case(When(taken_everywhere, then=Value(now)), default=None),
-    )
+        place = min((lanes[sink, owner].sequence, lanes[sink, owner].event) for sink in sinks)
+        if place[1]:
+            passed[owner] = place
+    return passed
