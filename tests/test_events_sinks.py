@@ -1,5 +1,6 @@
 """The sinks against real parts: a private Redis, and a receiver over real HTTP."""
 
+import base64
 import json
 import time
 import uuid
@@ -117,6 +118,25 @@ def test_deliveries_reuse_their_connections(webhook, receiver):
         webhook.deliver([[message(f"{n}-{m}") for m in range(5)] for n in range(8)])
     assert len(receiver.events()) == 120
     assert len(receiver.connections) <= 8
+
+
+def test_a_receiver_that_closes_kept_alive_connections_costs_no_delivery(webhook, receiver):
+    receiver.hang_up = True
+    for round_ in range(3):
+        outcomes = webhook.deliver([[message(f"{round_}-{n}")] for n in range(8)])
+        assert [(o.delivered, o.error) for o in outcomes] == [(1, "")] * 8
+        time.sleep(0.05)
+    assert len(receiver.events()) == 24
+
+
+def test_credentials_and_query_of_the_url_reach_the_receiver(receiver):
+    url = receiver.url.replace("http://", "http://hooks:p%40ss@") + "?token=abc"
+    sink = WebhookSink(url, receiver.secret, timeout=2)
+    assert sink.deliver([[message("1")]])[0].delivered == 1
+    sink.close()
+    [(headers, _)] = receiver.taken
+    assert headers["authorization"] == "Basic " + base64.b64encode(b"hooks:p@ss").decode()
+    assert receiver.paths == ["/api/webhooks/tasks?token=abc"]
 
 
 def test_several_webhooks_are_several_sinks_named_without_their_secrets(settings):

@@ -33,6 +33,9 @@ class WebhookReceiver:
         self.fail_status = 500
         self.delay = 0.0
         self.fail_when = None
+        # Close each connection after answering, without saying so first.
+        self.hang_up = False
+        self.paths: list[str] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/api/webhooks/tasks"
@@ -77,10 +80,13 @@ class WebhookReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 headers = {name.lower(): value for name, value in self.headers.items()}
+                receiver.paths.append(self.path)
                 status = receiver.answer(headers, body, id(self.connection))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                if receiver.hang_up:
+                    self.close_connection = True
 
             def log_message(self, *args):
                 pass
