@@ -73,7 +73,9 @@ class RedisStreamSink:
             with self.client.pipeline(transaction=True) as pipeline:
                 for queue in queues:
                     for _, body in queue:
-                        pipeline.xadd(self.stream, {"event": body})
+                        # "event" is the contract's field; Dapr's Redis
+                        # Streams pub/sub reads the same JSON from "data".
+                        pipeline.xadd(self.stream, {"event": body, "data": body})
                 pipeline.execute()
         except redis.RedisError as error:
             return [Outcome(0, describe(error), unavailable=True) for _ in queues]

@@ -39,7 +39,9 @@ def test_the_stream_gets_one_entry_per_event_with_its_json_in_the_field_event(re
     queues = [[message("1"), message("2")], [message("3")]]
     assert [outcome.delivered for outcome in sink.deliver(queues)] == [2, 1]
     entries = redis_server.client().xrange("todo.task-events")
-    assert [fields.keys() for _, fields in entries] == [{b"event"}] * 3
+    # And in "data", where Dapr's pub/sub component reads it.
+    assert all(fields[b"data"] == fields[b"event"] for _, fields in entries)
+    assert [fields.keys() for _, fields in entries] == [{b"event", b"data"}] * 3
     assert [json.loads(fields[b"event"])["subject"] for _, fields in entries] == ["1", "2", "3"]
     sink.close()
 
