@@ -27,7 +27,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, TextField, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from . import queries
@@ -307,9 +308,15 @@ def claiming():
 
 def give_up(event: PendingEvent, sink: str) -> None:
     """The sink gave up on the event: dead once every sink has passed it (finish())."""
-    names = [*event.dead_sink_names(), sink]
-    event.dead_sinks = "\n".join(names)
-    Event.objects.filter(pk=event.pk).update(dead_sinks=event.dead_sinks)
+    event.dead_sinks = "\n".join([*event.dead_sink_names(), sink])
+    # Appended in the statement: two sinks may give up on it in one round.
+    Event.objects.filter(pk=event.pk).update(
+        dead_sinks=Case(
+            When(dead_sinks="", then=Value(sink)),
+            default=Concat("dead_sinks", Value("\n" + sink)),
+            output_field=TextField(),
+        )
+    )
 
 
 def passed_everywhere(owners: list[str], lanes: dict, sinks: list[str]) -> dict:

@@ -132,6 +132,16 @@ def test_after_max_attempts_an_event_is_dead_and_the_owners_later_events_go_on(
     assert Event.objects.backlog() == {"pending": 0, "oldest_pending_seconds": None, "dead": 1}
 
 
+def test_two_sinks_giving_up_on_one_event_are_both_remembered(relay, stream, hook, settings):
+    settings.EVENTS_MAX_ATTEMPTS = 1
+    stream.refuse = hook.refuse = lambda event: "HTTP 500"
+    add_event("alice-id", task_id=1, sequence=1)
+    relay.run_once()
+    dead = Event.objects.get()
+    assert dead.state == EventState.DEAD
+    assert sorted(dead.dead_sink_names()) == ["hook", "stream"]
+
+
 def test_a_retried_dead_event_goes_again_to_the_sinks_that_gave_up_only(
     relay, stream, hook, settings
 ):
