@@ -101,7 +101,6 @@ class Relay:
         # statement each.
         owners = queries.owners_with_pending_events(self.next_owner, OWNERS_PER_ROUND)
         self.next_owner = owners[-1] if len(owners) == OWNERS_PER_ROUND else ""
-        report.full = bool(self.next_owner)
         if not owners:
             return
         with claiming():
@@ -110,7 +109,11 @@ class Relay:
                 return
             lanes = queries.open_lanes(owners, list(self.sinks))
             batches = self.next_batches(lanes.values(), now)
-            report.full |= any(len(batch.events) == EVENTS_PER_LANE for batch in batches)
+            # More owners wait, or more events of one: go on at once, unless
+            # nothing here could be sent (every lane waiting out a failure).
+            report.full = bool(batches) and (
+                bool(self.next_owner) or any(len(b.events) == EVENTS_PER_LANE for b in batches)
+            )
             results = self.send([(batch.lane.sink, batch.events) for batch in batches])
             with transaction.atomic(savepoint=False):
                 self.mark(batches, results, now, report)

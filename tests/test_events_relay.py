@@ -191,6 +191,22 @@ def test_a_sink_down_for_many_owners_is_tried_again_after_about_a_second(relay, 
     assert len(stream.taken) == 10
 
 
+def test_a_round_with_more_to_do_says_so_unless_every_lane_waits(relay, stream, hook, monkeypatch):
+    from events import relay as relay_module
+
+    monkeypatch.setattr(relay_module, "OWNERS_PER_ROUND", 2)
+    for n in range(5):
+        add_event(f"owner-{n}", task_id=n, sequence=1)
+    assert relay.run_once().full
+    stream.down = hook.down = True
+    add_event("owner-0", task_id=9, sequence=2)
+    add_event("owner-1", task_id=9, sequence=2)
+    for _ in range(3):
+        relay.run_once()
+    # Both sinks are paused: a round finds nothing it may send, and rests.
+    assert not relay.run_once().full
+
+
 def test_a_sink_added_later_gets_what_is_pending_not_what_was_delivered(stream, hook):
     first = Relay([stream])
     add_event("alice-id", task_id=1, sequence=1)
