@@ -3,6 +3,7 @@
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_delete, post_save
@@ -10,7 +11,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from . import sessions, tokens
-from .exceptions import AuthUnavailable, InvalidToken, TokenExpired
+from .exceptions import AuthUnavailable, InsufficientScope, InvalidToken, TokenExpired
 from .models import User
 
 AUTH_SCHEME = "Bearer"
@@ -53,9 +54,7 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
     def get_validated_token(self, raw_token: str, header: str) -> dict[str, Any]:
         """The token's claims; a session's are shaped alike, with its ``userId`` as ``sub``."""
         try:
-            if sessions.is_session_token(raw_token):
-                return sessions.verify_session_token(raw_token, header)
-            return tokens.verify_token(raw_token)
+            return self.verify(raw_token, header)
         except tokens.TokenExpiredError as e:
             raise TokenExpired() from e
         except tokens.TokenRejected as e:
@@ -64,6 +63,11 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
             raise AuthUnavailable() from e
         except sessions.SessionsUnavailable as e:
             raise AuthUnavailable("the sessions of the auth server cannot be read") from e
+
+    def verify(self, raw_token: str, header: str) -> dict[str, Any]:
+        if sessions.is_session_token(raw_token):
+            return sessions.verify_session_token(raw_token, header)
+        return tokens.verify_token(raw_token)
 
     def get_user(self, claims: dict[str, Any]) -> User:
         """
@@ -93,15 +97,42 @@ class BetterAuthJWTAuthentication(BaseAuthentication):
         return user
 
 
+class MCPTokenAuthentication(BetterAuthJWTAuthentication):
+    """
+    The MCP endpoint's bearer tokens: JWTs issued for MCP_RESOURCE_URL (an
+    OAuth access token of Better Auth's mcp plugin, or one the frontend signs),
+    verified as the REST API's are with the MCP audience rule, and carrying
+    every scope of MCP_REQUIRED_SCOPES. Session tokens name no audience, so
+    none is accepted here.
+    """
+
+    def authenticate(self, request: Request) -> tuple[User, dict[str, Any]] | None:
+        result = super().authenticate(request)
+        if result is not None:
+            self.check_scopes(result[1])
+        return result
+
+    def verify(self, raw_token: str, header: str) -> dict[str, Any]:
+        if sessions.has_session_shape(raw_token):
+            raise tokens.TokenRejected("malformed", "a session token is not accepted here")
+        return tokens.verify_token(raw_token, tokens.MCP)
+
+    def check_scopes(self, claims: dict[str, Any]) -> None:
+        if tokens.check_scopes(claims, settings.MCP_REQUIRED_SCOPES):
+            raise InsufficientScope()
+
+
 def changed_fields(user: User, profile: dict[str, str]) -> list[str]:
     return [field for field, value in profile.items() if getattr(user, field) != value]
 
 
 class KnownUsers:
     """
-    Active users whose row was read in the last few seconds, in this process,
-    so that a user's next requests authenticate without a query (about a
-    millisecond of CPU each; bench/README.md).
+    Active users whose row was read in the last AUTH_USER_CACHE_SECONDS, in
+    this process, so that a user's next requests authenticate without a
+    query: a millisecond of CPU each (bench/README.md), and a round trip to a
+    database across a network, which an interactive user, a request every
+    few seconds, would otherwise pay again and again.
 
     The trade-off: what the token does not carry is seen late. A user
     deactivated or deleted in the admin keeps access for up to ``ttl``
@@ -112,12 +143,15 @@ class KnownUsers:
     database are remembered, never one this request has just made or changed.
     """
 
-    def __init__(self, ttl: float, max_size: int):
-        self.ttl = ttl
+    def __init__(self, max_size: int):
         self.max_size = max_size
         self.fields = [field.attname for field in User._meta.concrete_fields]
         self.entries: dict[str, tuple[float, tuple]] = {}
         self.clock = time.monotonic
+
+    @property
+    def ttl(self) -> float:
+        return settings.AUTH_USER_CACHE_SECONDS
 
     def get(self, user_id: str) -> User | None:
         entry = self.entries.get(user_id)
@@ -145,7 +179,7 @@ class KnownUsers:
         self.entries.clear()
 
 
-known_users = KnownUsers(ttl=5.0, max_size=10_000)
+known_users = KnownUsers(max_size=10_000)
 
 
 def forget_saved_user(sender, instance, **kwargs):

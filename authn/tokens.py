@@ -10,6 +10,12 @@ Two modes, told apart by the token's ``alg``:
 Only algorithms of a configured mode are accepted, keys come only from the
 configuration (never from the token's own header), and ``exp`` and ``sub`` are
 required. Settings are read on every call, never at import time.
+
+One verifier serves two resources, which differ only in whom a token must be
+from and for: the REST API (``REST_API``: ``BETTER_AUTH_ISSUER`` and
+``BETTER_AUTH_AUDIENCE``) and the MCP endpoint (``MCP``: the authorization
+server it advertises, and ``aud`` naming ``MCP_RESOURCE_URL``). A token made
+for one is refused by the other.
 """
 
 import hashlib
@@ -44,6 +50,10 @@ FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit")
 MAX_TOKEN_LENGTH = 8192
 MAX_JWKS_BYTES = 256 * 1024
 MAX_SUBJECT_LENGTH = 255
+
+# The resources a token can be meant for.
+REST_API = "rest"
+MCP = "mcp"
 
 
 class TokenRejected(Exception):
@@ -94,8 +104,13 @@ def allowed_algorithms() -> list[str]:
     return [algorithm for algorithm in configured if algorithm in available]
 
 
-def expected_issuer(algorithm: str) -> str | None:
-    """The required ``iss``; ``None`` skips the check (secret mode, nothing configured)."""
+def expected_issuer(algorithm: str, resource: str = REST_API) -> str | list[str] | None:
+    """
+    The required ``iss`` (or the allowed ones); ``None`` skips the check
+    (secret mode, nothing configured).
+    """
+    if resource == MCP:
+        return mcp_issuers(algorithm)
     if settings.BETTER_AUTH_ISSUER:
         return settings.BETTER_AUTH_ISSUER
     if algorithm in JWKS_ALGORITHMS and settings.BETTER_AUTH_URL:
@@ -103,12 +118,44 @@ def expected_issuer(algorithm: str) -> str | None:
     return None
 
 
-def expected_audience(algorithm: str) -> str | None:
+def mcp_issuers(algorithm: str) -> str | list[str] | None:
+    """
+    /mcp's issuers: MCP_AUTHORIZATION_SERVER when set; else the REST API's,
+    or Better Auth's as an OAuth server, which its ``mcp`` and
+    ``oauth-provider`` plugins sign as (``<BETTER_AUTH_URL>/api/auth``) with
+    the same keys.
+    """
+    if settings.MCP_AUTHORIZATION_SERVER:
+        return settings.MCP_AUTHORIZATION_SERVER
+    rest_issuer = expected_issuer(algorithm)
+    if rest_issuer is None or not settings.BETTER_AUTH_URL:
+        return rest_issuer
+    return [rest_issuer, f"{origin_of(settings.BETTER_AUTH_URL)}/api/auth"]
+
+
+def expected_audience(algorithm: str, resource: str = REST_API) -> str | None:
+    if resource == MCP:
+        # Never None: /mcp always checks the audience (RFC 8707), in every mode.
+        return settings.MCP_RESOURCE_URL
     if settings.BETTER_AUTH_AUDIENCE:
         return settings.BETTER_AUTH_AUDIENCE
     if algorithm in JWKS_ALGORITHMS and settings.BETTER_AUTH_URL:
         return origin_of(settings.BETTER_AUTH_URL)
     return None
+
+
+def authorization_server() -> str:
+    """
+    The issuer the MCP endpoint's metadata names, so that MCP clients sign in
+    there: MCP_AUTHORIZATION_SERVER, else the issuer the API checks.
+    """
+    if settings.MCP_AUTHORIZATION_SERVER:
+        return settings.MCP_AUTHORIZATION_SERVER
+    if settings.BETTER_AUTH_ISSUER:
+        return settings.BETTER_AUTH_ISSUER
+    if settings.BETTER_AUTH_URL:
+        return origin_of(settings.BETTER_AUTH_URL)
+    return ""
 
 
 def read_header(raw_token: str) -> dict[str, Any]:
@@ -138,29 +185,33 @@ def verification_key(header: dict[str, Any]) -> Any:
     return key_set(jwks_url()).key_for(kid, algorithm)
 
 
-def verify_token(raw_token: str) -> dict[str, Any]:
+def verify_token(raw_token: str, resource: str = REST_API) -> dict[str, Any]:
     """
     Return the token's claims, or raise TokenRejected or KeySetUnavailable.
 
-    A token checked before in this process is not checked again until its
-    ``exp``, as long as the key that verified it is still the one the
-    configuration gives for it (``verified_tokens``).
+    A token checked before in this process for the same resource is not
+    checked again until its ``exp``, as long as the key that verified it is
+    still the one the configuration gives for it (``verified_tokens``).
     """
-    claims = verified_tokens.get(raw_token)
+    claims = verified_tokens.get(raw_token, resource)
     if claims is not None:
         return claims
     header = read_header(raw_token)
     key = verification_key(header)
-    claims = check_token(raw_token, header, key)
-    verified_tokens.add(raw_token, header, key, claims)
+    claims = check_token(raw_token, header, key, resource)
+    verified_tokens.add(raw_token, header, key, claims, resource)
     return claims
 
 
-def check_token(raw_token: str, header: dict[str, Any], key: Any) -> dict[str, Any]:
+def check_token(
+    raw_token: str, header: dict[str, Any], key: Any, resource: str = REST_API
+) -> dict[str, Any]:
     """The signature and every claim, checked in full."""
     algorithm = header["alg"]
-    issuer = expected_issuer(algorithm)
-    audience = expected_audience(algorithm)
+    issuer = expected_issuer(algorithm, resource)
+    audience = expected_audience(algorithm, resource)
+    if resource == MCP and not audience:
+        raise TokenRejected("audience", "MCP_RESOURCE_URL is not set")
     try:
         claims = jwt.decode(
             raw_token,
@@ -187,7 +238,29 @@ def check_token(raw_token: str, header: dict[str, Any], key: Any) -> dict[str, A
         raise TokenRejected("invalid", str(e)) from e
     check_time_claims(claims)
     check_subject(claims.get("sub"))
+    if audience is None:
+        check_not_for_mcp(claims)
     return claims
+
+
+def check_not_for_mcp(claims: dict[str, Any]) -> None:
+    """
+    Where the REST API checks no audience (secret mode without one), it still
+    refuses a token made for the MCP endpoint: such a token is handed to an AI
+    client, and must not open the whole API to it.
+    """
+    resource = settings.MCP_RESOURCE_URL
+    audience = claims.get("aud")
+    audiences = [audience] if isinstance(audience, str) else audience
+    if resource and isinstance(audiences, list) and resource in audiences:
+        raise TokenRejected("audience", "the token is for the MCP endpoint, not this API")
+
+
+def check_scopes(claims: dict[str, Any], required: list[str]) -> list[str]:
+    """The scopes of ``required`` missing from the token's ``scope`` (RFC 9068: space separated)."""
+    granted = claims.get("scope")
+    granted = granted.split() if isinstance(granted, str) else []
+    return [scope for scope in required if scope not in granted]
 
 
 def check_time_claims(claims: dict[str, Any]) -> None:
@@ -314,8 +387,8 @@ class VerifiedTokens:
         self.entries: dict[bytes, tuple[float, dict[str, Any], Any, dict[str, Any]]] = {}
         self.clock = time.time
 
-    def get(self, raw_token: str) -> dict[str, Any] | None:
-        digest = self.digest(raw_token)
+    def get(self, raw_token: str, resource: str = REST_API) -> dict[str, Any] | None:
+        digest = self.digest(raw_token, resource)
         entry = self.entries.get(digest)
         if entry is None:
             return None
@@ -333,15 +406,20 @@ class VerifiedTokens:
         except (TokenRejected, KeySetUnavailable):
             return False
 
-    def add(self, raw_token: str, header, key, claims: dict[str, Any]) -> None:
+    def add(
+        self, raw_token: str, header, key, claims: dict[str, Any], resource: str = REST_API
+    ) -> None:
         if len(self.entries) >= self.max_size:
             self.entries.clear()
-        self.entries[self.digest(raw_token)] = (float(claims["exp"]), header, key, claims)
+        entry = (float(claims["exp"]), header, key, claims)
+        self.entries[self.digest(raw_token, resource)] = entry
 
     @staticmethod
-    def digest(raw_token: str) -> bytes:
+    def digest(raw_token: str, resource: str) -> bytes:
         # Live bearer tokens are not kept in memory longer than the request.
-        return hashlib.sha256(raw_token.encode()).digest()
+        # The resource is part of the key: a token checked for the REST API
+        # was not checked against /mcp's issuer and audience, nor the reverse.
+        return hashlib.sha256(f"{resource} {raw_token}".encode()).digest()
 
     def clear(self) -> None:
         self.entries.clear()

@@ -24,6 +24,7 @@ from .models import Task
 from .query import TaskQuery, filter_tasks, sort_tasks
 
 MARK = "\x00task-list-marker:"
+MAX_OFFSET = 2**62
 DUE_MARKERS = {
     "due_after": datetime(2, 2, 2, 2, 2, 2, 2, tzinfo=UTC),
     "due_before": datetime(3, 3, 3, 3, 3, 3, 3, tzinfo=UTC),
@@ -35,7 +36,8 @@ def build_page(owner_id: str, query: TaskQuery):
     tasks = sort_tasks(filter_tasks(Task.objects.filter(owner_id=owner_id), query), query.sort)
     if query.limit is None and query.offset is None:
         return tasks
-    offset = query.offset or 0
+    # Past any list there can be, and within the 64-bit integers of SQL.
+    offset = min(query.offset or 0, MAX_OFFSET)
     return tasks[offset : offset + query.limit if query.limit is not None else None]
 
 

@@ -6,6 +6,7 @@ a digest of the answer.
 """
 
 import hashlib
+import re
 
 from django.utils.http import parse_etags
 from rest_framework import status
@@ -44,6 +45,22 @@ def check_if_match(header: str | None, etag: str) -> None:
     etags = parse_etags(header)
     if etags != ["*"] and etag not in etags:
         raise PreconditionFailed(etag)
+
+
+def if_match_numbers(header: str | None, task_id: int) -> list[int] | None:
+    """
+    The change numbers of this task that ``If-Match`` names, for a write that
+    checks them itself (tasks/writes.py): None when there is no condition
+    (no header, or ``*``), an empty list when it names none of this task's.
+    """
+    if header is None:
+        return None
+    etags = parse_etags(header)
+    if etags == ["*"]:
+        return None
+    # Exactly as task_etag writes them: a strong comparison.
+    pattern = re.compile(rf'"{task_id}-(0|[1-9][0-9]*)"', re.ASCII)
+    return [int(match[1]) for etag in etags if (match := pattern.fullmatch(etag))]
 
 
 def is_not_modified(request, etag: str) -> bool:

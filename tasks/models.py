@@ -169,11 +169,13 @@ class Task(models.Model):
         Every save is a change with a new number from the owner's counter;
         writers that already hold one (tasks/services.py) pass it.
         """
-        # One clock reading, so that a new task's timestamps are equal.
+        # One clock reading, so that a new task's timestamps are equal; a new
+        # task whose maker set both (tasks.services.new_task) keeps them.
         now = timezone.now()
-        if self.created_at is None:
-            self.created_at = now
-        self.updated_at = now
+        if self.pk is not None or self.created_at is None or self.updated_at is None:
+            if self.created_at is None:
+                self.created_at = now
+            self.updated_at = now
         if self.completed and self.completed_at is None:
             self.completed_at = now
         elif not self.completed:

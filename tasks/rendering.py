@@ -12,12 +12,16 @@ microseconds only when there are some, U+2028 and U+2029 escaped. Elsewhere
 paths to the same bytes (tests/test_rendering.py).
 """
 
+from dataclasses import replace
+from functools import cache
+
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from rest_framework.renderers import JSONRenderer
 
 from .compiled import build_page, compiled_lists
 from .serializers import TASK_COLUMNS, represent_task_row
+from .spellings import extra_fields
 
 
 def text(column: str) -> str:
@@ -52,7 +56,7 @@ RECURRENCE = (
     "'{\"frequency\":' || to_json(t.recurrence_frequency)::text || "
     "',\"interval\":' || t.recurrence_interval || '}' END"
 )
-TASK_JSON = " || ".join(
+STANDARD_KEYS = " || ".join(
     [
         "'{\"id\":' || t.id",
         "',\"title\":' || " + text("t.title"),
@@ -67,20 +71,46 @@ TASK_JSON = " || ".join(
         "',\"remind_at\":' || " + nullable(timestamp("t.remind_at"), "t.remind_at"),
         "',\"created_at\":' || " + timestamp("t.created_at"),
         "',\"updated_at\":' || " + timestamp("t.updated_at"),
-        "'}'",
     ]
 )
+# The keys TASK_EXTRA_FIELDS may add (tasks/spellings.py), as the serializer writes them.
+EXTRA_KEYS = {
+    "user_id": "',\"user_id\":' || " + text("t.user_id"),
+    "is_completed": "',\"is_completed\":' || CASE WHEN t.completed THEN 'true' ELSE 'false' END",
+    "due_date": "',\"due_date\":' || " + nullable(timestamp("t.due_at"), "t.due_at"),
+    "status": "',\"status\":' || CASE WHEN t.completed THEN '\"completed\"' ELSE '\"pending\"' END",
+}
+
+
+def task_json() -> str:
+    """The SQL of one task row ``t`` as its JSON object, with the configured extra keys."""
+    return task_json_with(tuple(extra_fields()))
+
+
+@cache
+def task_json_with(extra_keys: tuple[str, ...]) -> str:
+    return " || ".join([STANDARD_KEYS, *(EXTRA_KEYS[name] for name in extra_keys), "'}'"])
 
 
 def list_page_json(owner_id: str, query) -> tuple[bytes, int]:
-    """The body of one page of the owner's list, and how many tasks it holds."""
+    """
+    The body of one page of the owner's list, and how many tasks match the
+    filters (X-Total-Count): the page's own count when there is no paging.
+    """
+    paged = query.limit is not None or query.offset is not None
     if connection.vendor != "postgresql":
-        return task_list_json(build_page(owner_id, query))
+        tasks = build_page(owner_id, query)
+        body, count = task_list_json(tasks)
+        if paged:
+            count = build_page(owner_id, replace(query, limit=None, offset=None)).count()
+        return body, count
     try:
-        return render(*compiled_lists.sql(owner_id, query))
+        page = compiled_lists.sql(owner_id, query)
+        everything = compiled_lists.sql(owner_id, replace(query, limit=None, offset=None))
     except EmptyResultSet:
         # A filter that no task can pass (tasks.none()).
         return b"[]", 0
+    return render(*page, total_of=everything if paged else None)
 
 
 def task_list_json(tasks) -> tuple[bytes, int]:
@@ -94,12 +124,21 @@ def task_list_json(tasks) -> tuple[bytes, int]:
         return b"[]", 0
 
 
-def render(inner: str, params) -> tuple[bytes, int]:
-    """PostgreSQL writes the rows of ``inner`` (a query of whole task rows) as the body."""
+def render(inner: str, params, total_of: tuple[str, list] | None = None) -> tuple[bytes, int]:
+    """
+    PostgreSQL writes the rows of ``inner`` (a query of whole task rows) as
+    the body, and counts them, or the rows of ``total_of`` (the whole list
+    of a page), in the same statement.
+    """
+    count = "count(*)"
+    if total_of is not None:
+        count = f"(SELECT count(*) FROM ({total_of[0]}) AS everything)"
+        # The placeholders of the count come first in the statement.
+        params = [*total_of[1], *params]
     # The subquery's ORDER BY keeps it from being merged into the outer
     # query, so string_agg joins the rows in that order.
     sql = (
-        f"SELECT coalesce('[' || string_agg({TASK_JSON}, ',') || ']', '[]'), count(*) "
+        f"SELECT coalesce('[' || string_agg({task_json()}, ',') || ']', '[]'), {count} "
         f"FROM ({inner}) AS t"
     )
     with connection.cursor() as cursor:

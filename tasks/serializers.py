@@ -10,6 +10,7 @@ from rest_framework.utils import html
 
 from . import services
 from .models import MAX_RECURRENCE_INTERVAL, Frequency, Priority, Task
+from .spellings import add_extra_keys, extra_fields
 from .tags import MAX_TAG_LENGTH, MAX_TAGS, normalize_tags
 
 
@@ -127,6 +128,30 @@ class OffsetDateTimeField(serializers.DateTimeField):
             raise serializers.ValidationError(str(e)) from None
 
 
+BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+
+
+class DueDateField(OffsetDateTimeField):
+    """
+    ``due_date``, other frontends' name for ``due_at``: the same values, or a
+    bare date, which means 00:00:00Z of that day (what ``new Date("2026-12-05")``
+    means in a browser).
+    """
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and BARE_DATE.match(value):
+            try:
+                return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            except ValueError:
+                raise serializers.ValidationError("Not a valid date.") from None
+        try:
+            return super().to_internal_value(value)
+        except serializers.ValidationError:
+            raise serializers.ValidationError(
+                "Enter a date (2026-12-05) or a date-time with a UTC offset (2026-12-05T17:00:00Z)."
+            ) from None
+
+
 @extend_schema_field(
     {
         "type": "array",
@@ -223,7 +248,7 @@ class RecurrenceField(serializers.Field):
 
 def task_fields() -> dict[str, serializers.Field]:
     """A new set of the task's fields, in the order of its keys."""
-    return {
+    fields = {
         "id": serializers.IntegerField(read_only=True),
         "title": TitleField(),
         "description": StrictCharField(
@@ -245,16 +270,76 @@ def task_fields() -> dict[str, serializers.Field]:
         "created_at": serializers.DateTimeField(read_only=True),
         "updated_at": serializers.DateTimeField(read_only=True),
     }
+    for name in extra_fields():
+        # For the schema: represent_task writes the values (tasks/spellings.py).
+        fields[name] = EXTRA_OUTPUT_FIELDS[name]()
+    return fields
 
 
-class TaskSerializer(serializers.Serializer):
+EXTRA_OUTPUT_FIELDS = {
+    "user_id": lambda: serializers.CharField(read_only=True, help_text="The owner's id."),
+    "is_completed": lambda: serializers.BooleanField(read_only=True, help_text="= completed"),
+    "due_date": lambda: OffsetDateTimeField(read_only=True, allow_null=True, help_text="= due_at"),
+    "status": lambda: serializers.ChoiceField(
+        ["completed", "pending"], read_only=True, help_text="From completed."
+    ),
+}
+
+# Other frontends' names for fields, accepted wherever the field is.
+ALIASES = {"due_date": "due_at", "is_completed": "completed"}
+
+
+def with_aliases(fields: dict[str, serializers.Field], data) -> dict[str, serializers.Field]:
+    """
+    ``fields`` with a field for each alias the body names, so that its errors
+    name the alias. Given alone, it reads into the field it stands for; given
+    beside that field, it is kept apart (under its own name) for
+    check_aliases to compare the two after parsing.
+    """
+    if not isinstance(data, dict):
+        return fields
+    for alias, name in ALIASES.items():
+        field = fields.get(name)
+        if alias not in data or field is None or field.read_only:
+            continue
+        kwargs = {"required": field.required, "allow_null": field.allow_null}
+        if name not in data:
+            kwargs["source"] = name
+            del fields[name]
+        fields[alias] = DueDateField(**kwargs) if alias == "due_date" else type(field)(**kwargs)
+    return fields
+
+
+def check_aliases(attrs: dict) -> dict:
+    """A field and its alias given with different values is a 422 naming the alias."""
+    for alias, name in ALIASES.items():
+        if alias in attrs:
+            value = attrs.pop(alias)
+            if attrs.get(name) != value:
+                raise serializers.ValidationError(
+                    {alias: [f"{alias} and {name} differ: give one, or the same value in both."]}
+                )
+    return attrs
+
+
+class AcceptsAliases:
+    """A serializer that takes ALIASES for its fields."""
+
+    def get_fields(self):
+        return with_aliases(super().get_fields(), getattr(self, "initial_data", None))
+
+    def validate(self, attrs):
+        return super().validate(check_aliases(attrs))
+
+
+class TaskSerializer(AcceptsAliases, serializers.Serializer):
     """A task: what every answer that carries one holds, and what a write may change."""
 
     def get_fields(self):
         # Made anew for each serializer: a ModelSerializer would build them
         # from the model for each request, and a Serializer deep-copies its
         # declared fields, together a fifth of a write's cost (bench/README.md).
-        return task_fields()
+        return with_aliases(task_fields(), getattr(self, "initial_data", None))
 
     def to_representation(self, instance):
         return represent_task(instance)
@@ -265,7 +350,12 @@ class TaskSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         """A recurring task needs a due date, whichever of the two this request changes."""
+        attrs = super().validate(attrs)
         task = self.instance
+        if task is None and self.partial:
+            # A change of a task not read: its write checks the rule against
+            # the stored task (tasks/writes.py), and services.undated names it.
+            return attrs
         frequency = attrs.get(
             "recurrence_frequency", task.recurrence_frequency if task is not None else None
         )
@@ -275,8 +365,10 @@ class TaskSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {"recurrence": ["A recurring task needs a due_at."]}
                 )
+            # Named as the client named it.
+            name = "due_at" if "due_at" in self.initial_data else "due_date"
             raise serializers.ValidationError(
-                {"due_at": ["A recurring task needs a due_at: clear its recurrence first."]}
+                {name: [f"A recurring task needs a {name}: clear its recurrence first."]}
             )
         return attrs
 
@@ -297,6 +389,8 @@ TASK_COLUMNS = [
     "remind_at",
     "created_at",
     "updated_at",
+    # Not a key of its own: the user_id that TASK_EXTRA_FIELDS may add.
+    "owner_id",
 ]
 
 
@@ -308,7 +402,7 @@ def format_time(value: datetime | None) -> str | None:
 def represent_task_row(row: dict) -> dict:
     """TaskSerializer's output for a row of ``Task.objects.values(*TASK_COLUMNS)``."""
     frequency = row["recurrence_frequency"]
-    return {
+    task = {
         "id": row["id"],
         "title": row["title"],
         "description": row["description"],
@@ -325,6 +419,7 @@ def represent_task_row(row: dict) -> dict:
         "created_at": format_time(row["created_at"]),
         "updated_at": format_time(row["updated_at"]),
     }
+    return add_extra_keys(task, row["owner_id"])
 
 
 def represent_task(task: Task) -> dict:
@@ -332,7 +427,7 @@ def represent_task(task: Task) -> dict:
     return represent_task_row({column: getattr(task, column) for column in TASK_COLUMNS})
 
 
-class CompletionSerializer(serializers.Serializer):
+class CompletionSerializer(AcceptsAliases, serializers.Serializer):
     """The body of ``PATCH .../complete``: ``completed`` sets, its absence flips."""
 
     completed = StrictBooleanField(required=False)
@@ -350,7 +445,7 @@ class StrictIntegerField(serializers.IntegerField):
 MAX_BULK_IDS = 100
 
 
-class BulkCompletionSerializer(serializers.Serializer):
+class BulkCompletionSerializer(AcceptsAliases, serializers.Serializer):
     """The body of ``PATCH /api/tasks``: which tasks, and completed or not."""
 
     ids = serializers.ListField(child=StrictIntegerField(), min_length=1, max_length=MAX_BULK_IDS)

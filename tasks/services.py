@@ -12,16 +12,20 @@ to the outbox (events/outbox.py) in the same transaction.
 Each write first takes the owner's change lock (ChangeCounter.objects.reserve)
 and reads what it changes under it: one writer at a time per user, so a
 check and the write it guards (If-Match, "no occurrence yet") are one step.
+On PostgreSQL each write is one statement that does all of this
+(tasks/writes.py); elsewhere (SQLite) it is a transaction of several.
 """
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 
 from events import outbox
 
-from .conditional import check_if_match, task_etag
+from . import writes
+from .conditional import PreconditionFailed, check_if_match, if_match_numbers, task_etag
 from .models import ChangeCounter, Task, Tombstone
 from .recurrence import next_due
 
@@ -55,10 +59,21 @@ def task_create(*, owner, data) -> Task:
     return task_insert(owner=owner, data=serializer.validated_data)
 
 
+def new_task(owner, data: dict) -> Task:
+    """The unsaved task, with what the server sets: timestamps, completed_at, the reminder."""
+    task = Task(owner=owner, **data)
+    now = timezone.now()
+    task.created_at = task.updated_at = now
+    task.completed_at = now if task.completed else None
+    task.arm_reminder(now)
+    return task
+
+
 def task_insert(*, owner, data: dict) -> Task:
     """A new task from validated data. A task created completed makes no occurrence."""
-    task = Task(owner=owner, **data)
-    task.arm_reminder(timezone.now())
+    task = new_task(owner, data)
+    if writes.in_one_statement():
+        return writes.create(task)
     if not outbox.is_enabled():
         # On PostgreSQL one statement takes the change number and inserts.
         task.save()
@@ -75,6 +90,11 @@ def task_update(*, owner_id: str, task_id: int, data, if_match: str | None = Non
     values. ``data`` is the body, or a function that parses it (a request's
     ``request.data``), so that a malformed body is told after a 412.
     """
+    if writes.in_one_statement():
+        serializer = valid_body(
+            lambda: task_serializer(data=body_of(data), partial=True), owner_id, task_id, if_match
+        )
+        return write_one(owner_id, task_id, serializer.validated_data, if_match, data)
     with transaction.atomic():
         task, change_seq = locked_task(owner_id, task_id, if_match)
         serializer = task_serializer(task, data=body_of(data), partial=True)
@@ -87,6 +107,15 @@ def task_complete(*, owner_id: str, task_id: int, data, if_match: str | None = N
     """No ``completed`` in the body flips it; ``{"completed": true/false}`` sets it."""
     from .serializers import CompletionSerializer
 
+    if writes.in_one_statement():
+        body = valid_body(
+            lambda: CompletionSerializer(data=body_of(data), partial=True),
+            owner_id,
+            task_id,
+            if_match,
+        )
+        completed = body.validated_data.get("completed", writes.FLIP)
+        return write_one(owner_id, task_id, {"completed": completed}, if_match, data)
     with transaction.atomic():
         task, change_seq = locked_task(owner_id, task_id, if_match)
         body = CompletionSerializer(data=body_of(data), partial=True)
@@ -98,6 +127,14 @@ def task_complete(*, owner_id: str, task_id: int, data, if_match: str | None = N
 
 def task_delete(*, owner_id: str, task_id: int, if_match: str | None = None) -> Task:
     """Deletes the task and answers it as it was."""
+    if writes.in_one_statement():
+        rows = writes.delete(
+            owner_id,
+            now=timezone.now(),
+            task_id=task_id,
+            if_match=if_match_numbers(if_match, task_id),
+        )
+        return the_one_written(rows, task_id)
     with transaction.atomic():
         task, _ = locked_task(owner_id, task_id, if_match, count=0)
         delete_tasks(owner_id, [task.pk])
@@ -106,6 +143,15 @@ def task_delete(*, owner_id: str, task_id: int, if_match: str | None = None) -> 
 
 def tasks_set_completed(*, owner_id: str, task_ids: list[int], completed: bool) -> list[Task]:
     """The bulk update: every one of these tasks, in one transaction, or none (403, 404)."""
+    if writes.in_one_statement():
+        if not all(0 < task_id <= MAX_TASK_ID for task_id in task_ids):
+            raise NotFound("No such task.")
+        rows = writes.update(owner_id, task_ids, {"completed": completed}, now=timezone.now())
+        found = {row.task.pk: row.task for row in rows}
+        absent = [task_id for task_id in task_ids if task_id not in found]
+        if absent:
+            raise missing(absent)
+        return [found[task_id] for task_id in task_ids]
     with transaction.atomic():
         first = reserve(owner_id, len(task_ids))
         valid = [task_id for task_id in task_ids if 0 < task_id <= MAX_TASK_ID]
@@ -120,6 +166,13 @@ def tasks_set_completed(*, owner_id: str, task_ids: list[int], completed: bool) 
 
 def tasks_clear_completed(*, owner_id: str, tasks) -> int:
     """Deletes the owner's completed tasks among ``tasks`` (a queryset of theirs)."""
+    if writes.in_one_statement():
+        try:
+            selected = tasks.filter(completed=True).values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            return 0
+        rows = writes.delete(owner_id, now=timezone.now(), completed_among=selected)
+        return len(rows)
     with transaction.atomic():
         reserve(owner_id, 0)
         task_ids = list(tasks.filter(completed=True).values_list("pk", flat=True))
@@ -128,6 +181,62 @@ def tasks_clear_completed(*, owner_id: str, tasks) -> int:
 
 def body_of(data):
     return data() if callable(data) else data
+
+
+def valid_body(make_serializer, owner_id: str, task_id: int, if_match: str | None):
+    """
+    The body's serializer, validated before the write's one statement. When
+    the body is bad (400, 415, 422), the task's owner, existence and If-Match
+    are still told first, at the cost of a read on this error path.
+    """
+    try:
+        serializer = make_serializer()
+        serializer.is_valid(raise_exception=True)
+    except APIException:
+        task = task_read(owner_id=owner_id, task_id=task_id)
+        check_if_match(if_match, task_etag(task))
+        raise
+    return serializer
+
+
+def write_one(owner_id: str, task_id: int, changes: dict, if_match: str | None, data) -> Task:
+    """Writes validated ``changes`` to one task in one statement (tasks/writes.py)."""
+    if not changes:
+        # Nothing to write: the checks alone, as a read.
+        task = task_read(owner_id=owner_id, task_id=task_id)
+        check_if_match(if_match, task_etag(task))
+        return task
+    rows = writes.update(
+        owner_id,
+        [task_id],
+        changes,
+        now=timezone.now(),
+        if_match=if_match_numbers(if_match, task_id),
+    )
+    task = the_one_written(rows, task_id)
+    if rows[0].outcome == "undated":
+        raise undated(changes, body_of(data))
+    return task
+
+
+def the_one_written(rows: list, task_id: int) -> Task:
+    """The task a one-statement write answered; 403, 404 or 412 when it wrote nothing."""
+    if not rows:
+        raise missing([task_id])
+    (row,) = rows
+    if row.outcome == "stale":
+        raise PreconditionFailed(task_etag(row.task))
+    return row.task
+
+
+def undated(changes: dict, body) -> ValidationError:
+    """A recurring task without a due date, named as the request made it so."""
+    if changes.get("recurrence_frequency") is not None:
+        return ValidationError({"recurrence": ["A recurring task needs a due_at."]})
+    name = "due_date" if "due_date" in body and "due_at" not in body else "due_at"
+    return ValidationError(
+        {name: [f"A recurring task needs a {name}: clear its recurrence first."]}
+    )
 
 
 def task_serializer(*args, **kwargs):

@@ -1,6 +1,5 @@
 import json
 
-from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -144,13 +143,8 @@ class TaskViewSet(viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         query = parse_task_query(request.query_params)
+        body, total = list_page_json(request.user.pk, query)
         offset = query.offset or 0
-        if query.limit is None and query.offset is None:
-            body, total = list_page_json(request.user.pk, query)
-        else:
-            # Paging: the count only now, and no query for an offset past the end.
-            total = filter_tasks(self.get_queryset(), query).count()
-            body = list_page_json(request.user.pk, query)[0] if offset < total else b"[]"
         headers = paging_headers(request, total=total, offset=offset, limit=query.limit)
         headers["ETag"] = list_etag(request.user.pk, body, headers)
         if is_not_modified(request, headers["ETag"]):
@@ -170,17 +164,11 @@ class TaskViewSet(viewsets.ModelViewSet):
         key = idempotency.key_from(request)
         if key is None:
             task = services.task_create(owner=request.user, data=request.data)
-            return self.task_response(task, status.HTTP_201_CREATED)
-        request_hash = idempotency.digest(request.data)
-        with transaction.atomic():
-            record, first = idempotency.claim(request.user, key, request_hash)
-            if not first:
-                return idempotency.replay(record, request_hash)
-            # A failure here rolls the claim back with the rest: not remembered.
-            task = services.task_create(owner=request.user, data=request.data)
-            response = self.task_response(task, status.HTTP_201_CREATED)
-            idempotency.remember(record, response.status_code, response.data, response["ETag"])
-        return response
+        else:
+            task = idempotency.create_once(owner=request.user, key=key, data=request.data)
+            if isinstance(task, HttpResponse):
+                return task
+        return self.task_response(task, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         # PUT is partial too: the fields left out keep their values.
@@ -241,6 +229,8 @@ class TaskViewSet(viewsets.ModelViewSet):
             raise ValidationError({name: ["Give this parameter once."] for name in repeated})
         limit = sync.parse_limit(params)
         result = sync.change_set(request.user.pk, sync.parse_cursor(params), limit)
+        if isinstance(request.accepted_renderer, JSONRenderer):
+            return HttpResponse(result.as_json(), content_type="application/json")
         return Response(result.as_dict())
 
 

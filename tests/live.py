@@ -41,24 +41,31 @@ def procfile_command(process_type: str) -> str:
 
 
 @contextmanager
-def live_server(env: dict[str, str], *, workers: int = 1):
-    """The base URL of live_process(env, workers=workers)."""
-    with live_process(env, workers=workers) as (url, _):
+def live_server(env: dict[str, str], *, workers: int = 1, port: int | None = None):
+    """The base URL of live_process(env, workers=workers, port=port)."""
+    with live_process(env, workers=workers, port=port) as (url, _):
         yield url
 
 
 @contextmanager
-def live_process(env: dict[str, str], *, workers: int | None = 1, cpus: str | None = None):
+def live_process(
+    env: dict[str, str],
+    *,
+    workers: int | None = 1,
+    cpus: str | None = None,
+    port: int | None = None,
+):
     """
     Run the Procfile's web line, as production does, with exactly ``env`` on
     top of PATH (the virtualenv's programs first); yield the base URL and the
     server's process. ``workers`` is its WEB_CONCURRENCY (None: unset, the
-    line's default); ``cpus`` the CPUs it may run on (taskset -c), if given.
+    line's default); ``cpus`` the CPUs it may run on (taskset -c), if given;
+    ``port`` one chosen before (free_port()), for a URL the settings name.
 
     Without a DATABASE_URL in ``env``, the server gets a migrated SQLite file
     of its own (the test database lives in this process, out of its reach).
     """
-    port = free_port()
+    port = port or free_port()
     with tempfile.TemporaryDirectory() as workdir:
         full_env = {
             "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",

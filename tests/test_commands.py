@@ -15,9 +15,9 @@ def mint(*args):
     return out.getvalue().strip()
 
 
-def verify(token):
+def verify(token, *args):
     out = StringIO()
-    call_command("verify_token", token, stdout=out)
+    call_command("verify_token", token, *args, stdout=out)
     return out.getvalue()
 
 
@@ -40,6 +40,32 @@ def test_mint_token_adds_the_configured_issuer_and_audience(settings, anonymous)
     settings.BETTER_AUTH_AUDIENCE = "https://api.example.com"
     token = mint("alice-id")
     assert anonymous.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+def test_mint_token_makes_a_token_for_mcp_that_only_mcp_takes(settings, anonymous):
+    settings.MCP_RESOURCE_URL = "https://api.example.com/mcp"
+    settings.MCP_AUTHORIZATION_SERVER = "https://app.example.com/api/auth"
+    token = mint("alice-id", "--audience", "mcp")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["aud"] == "https://api.example.com/mcp"
+    assert claims["iss"] == "https://app.example.com/api/auth"
+    assert mint("alice-id", "--audience", "https://api.example.com/mcp") != ""
+    assert anonymous.get("/api/tasks", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    listed = anonymous.post(
+        "/mcp",
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_MCP_PROTOCOL_VERSION="2025-11-25",
+    )
+    assert listed.status_code == 200
+    assert len(listed.json()["result"]["tools"]) == 7
+
+
+def test_mint_token_needs_mcp_configured_for_an_mcp_token(settings):
+    settings.MCP_RESOURCE_URL = ""
+    with pytest.raises(CommandError, match="MCP_RESOURCE_URL"):
+        mint("alice-id", "--audience", "mcp")
 
 
 def test_mint_token_needs_a_secret(settings):
@@ -80,6 +106,18 @@ def test_verify_token_names_a_wrong_issuer(make_token, settings):
     settings.BETTER_AUTH_ISSUER = "https://app.example.com"
     with pytest.raises(CommandError, match=r"REJECTED \(issuer\)"):
         verify(make_token("alice-id", iss="https://evil.example.com"))
+
+
+def test_verify_token_checks_a_token_as_mcp_does_when_asked(make_token, settings):
+    settings.MCP_RESOURCE_URL = "https://api.example.com/mcp"
+    token = make_token("alice-id", aud="https://api.example.com/mcp")
+    assert "ACCEPTED: user 'alice-id'" in verify(token, "--mcp")
+    with pytest.raises(CommandError, match="REJECTED \\(audience\\)"):
+        verify(token)
+    with pytest.raises(CommandError, match='missing the "aud" claim'):
+        verify(make_token("alice-id"), "--mcp")
+    with pytest.raises(CommandError, match="session tokens"):
+        verify("abcdefghijklmnopqrstuvwxyz012345", "--mcp")
 
 
 def test_verify_token_never_prints_the_secret(make_token, shared_secret, capsys):

@@ -216,3 +216,74 @@ def test_a_syncing_client_misses_nothing_while_others_write(live_api):
     server = {task["id"]: task for task in live_api.call("GET", "/api/tasks", owner).json()}
     assert failures == []
     assert copy == server
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_delete_racing_a_completion_leaves_one_consistent_outcome(live_api, attempt):
+    """Either the completion made its occurrence and then the task went, or it found none."""
+    owner = user()
+    task = live_api.call("POST", "/api/tasks", owner, RECURRING).json()
+
+    def write(n):
+        if n == 0:
+            return live_api.call("DELETE", f"/api/tasks/{task['id']}", owner)
+        return live_api.call("PATCH", f"/api/tasks/{task['id']}/complete", owner)
+
+    deleted, completed = at_once(2, write)
+    assert deleted.status == 204
+    assert completed.status in (200, 404)
+    left = live_api.call("GET", "/api/tasks", owner).json()
+    if completed.status == 200:
+        assert [other["id"] for other in left] == [completed.json()["next_occurrence_id"]]
+        assert left[0]["due_at"] == "2026-12-11T17:00:00Z"
+    else:
+        assert left == []
+
+
+def test_bulk_and_single_completions_at_once_make_one_occurrence_per_task(live_api):
+    owner = user()
+    ids = [live_api.call("POST", "/api/tasks", owner, RECURRING).json()["id"] for _ in range(3)]
+
+    def complete(n):
+        if n % 2:
+            body = {"ids": ids, "completed": True}
+            return live_api.call("PATCH", "/api/tasks", owner, body)
+        return live_api.call(
+            "PATCH", f"/api/tasks/{ids[n % 3]}/complete", owner, {"completed": True}
+        )
+
+    answers = at_once(8, complete)
+    assert {answer.status for answer in answers} == {200}
+    tasks = live_api.call("GET", "/api/tasks", owner).json()
+    occurrences = [task for task in tasks if task["id"] not in ids]
+    assert len(occurrences) == 3
+    done = {task["id"]: task for task in tasks if task["id"] in ids}
+    assert {task["next_occurrence_id"] for task in done.values()} == {t["id"] for t in occurrences}
+
+
+def test_clear_completed_never_deletes_a_task_reopened_at_once(live_api):
+    owner = user()
+    ids = [
+        live_api.call("POST", "/api/tasks", owner, {"title": f"t{n}", "completed": True}).json()[
+            "id"
+        ]
+        for n in range(6)
+    ]
+
+    def write(n):
+        if n == 0:
+            return live_api.call("DELETE", "/api/tasks?status=completed", owner)
+        return live_api.call(
+            "PATCH", f"/api/tasks/{ids[n - 1]}/complete", owner, {"completed": False}
+        )
+
+    cleared, *reopened = at_once(1 + len(ids), write)
+    assert cleared.status == 200
+    left = {task["id"]: task for task in live_api.call("GET", "/api/tasks", owner).json()}
+    for task_id, answer in zip(ids, reopened, strict=True):
+        if answer.status == 200:
+            # Reopened before the clear took it, or after it passed over it.
+            assert task_id in left and left[task_id]["completed"] is False
+        else:
+            assert answer.status == 404 and task_id not in left
+    assert cleared.json()["deleted"] == len(ids) - len(left)

@@ -102,6 +102,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_names(name: str, allowed: tuple[str, ...]) -> list[str]:
+    """A comma separated list of some of ``allowed``, kept in the order of ``allowed``."""
+    given = env_list(name, [])
+    unknown = [item for item in given if item not in allowed]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{name} names {', '.join(map(repr, unknown))}: allowed are {', '.join(allowed)}."
+        )
+    return [item for item in allowed if item in given]
+
+
 DEBUG = env_bool("DEBUG", False)
 
 # Without one and with DEBUG off, manage.py commands still run (migrate,
@@ -146,6 +157,22 @@ BETTER_AUTH_USER_TABLE = env_str("BETTER_AUTH_USER_TABLE") or "user"
 BETTER_AUTH_SESSION_CACHE_SECONDS = env_int("BETTER_AUTH_SESSION_CACHE_SECONDS", 5)
 BETTER_AUTH_SESSION_TIMEOUT_SECONDS = env_float("BETTER_AUTH_SESSION_TIMEOUT_SECONDS", 3.0)
 
+# A user's row, once read, is not read again for this long in a process
+# (authn.authentication.KnownUsers): a user deactivated in the admin keeps
+# access that long in the other processes. A token whose email or name
+# differs from the row still updates it at once.
+AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 300)
+
+# AI assistants (assistant/): with MCP_RESOURCE_URL, the public URL of /mcp,
+# the API is also an MCP server that accepts only JWTs whose "aud" names that
+# URL. MCP_AUTHORIZATION_SERVER is the issuer it points MCP clients to and
+# requires of those tokens (default: the issuer the API checks, see
+# authn.tokens.authorization_server); MCP_REQUIRED_SCOPES (space separated)
+# must all be in a token's "scope".
+MCP_RESOURCE_URL = env_str("MCP_RESOURCE_URL")
+MCP_AUTHORIZATION_SERVER = env_str("MCP_AUTHORIZATION_SERVER")
+MCP_REQUIRED_SCOPES = env_str("MCP_REQUIRED_SCOPES").split()
+
 # Answer 404 rather than 403 for another user's task, hiding which ids exist.
 TASKS_HIDE_FOREIGN = env_bool("TASKS_HIDE_FOREIGN", False)
 # Deleted tasks are remembered this long for the changes feed; an older
@@ -153,9 +180,10 @@ TASKS_HIDE_FOREIGN = env_bool("TASKS_HIDE_FOREIGN", False)
 TASKS_TOMBSTONE_DAYS = env_int("TASKS_TOMBSTONE_DAYS", 30, minimum=1)
 
 # Extra keys in every task object, for frontends that read other names
-# (user_id, is_completed, due_date, status). Checked when the server starts
-# (tasks.checks), so a misspelt name stops it with the allowed names.
-TASK_EXTRA_FIELDS = env_list("TASK_EXTRA_FIELDS", [])
+# (tasks/spellings.py). A misspelt name stops the server at start.
+TASK_EXTRA_FIELDS = env_names(
+    "TASK_EXTRA_FIELDS", ("user_id", "is_completed", "due_date", "status")
+)
 
 
 # Task events and reminders (events/): every change is written to an outbox
@@ -190,6 +218,7 @@ INSTALLED_APPS = [
     "authn",
     "tasks",
     "events",
+    "assistant",
 ]
 
 MIDDLEWARE = [
@@ -235,8 +264,12 @@ DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 def database_settings(url: str, *, read_only: bool = False) -> dict:
     config = dj_database_url.parse(
         url,
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
-        # A connection Neon dropped while its compute slept is replaced, not reused.
+        # Kept for minutes: a new connection to Neon (TCP, TLS, SCRAM) costs
+        # about six round trips.
+        conn_max_age=env_int("CONN_MAX_AGE", 600),
+        # A connection Neon dropped while its compute slept is replaced, not
+        # reused; the check looks at the socket, without a round trip
+        # (todo_project/postgresql/base.py).
         conn_health_checks=True,
     )
     options = config.setdefault("OPTIONS", {})
@@ -269,6 +302,14 @@ def database_settings(url: str, *, read_only: bool = False) -> dict:
         # client's prepared statements.
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", None if pooler else 5)
+        if not pooler:
+            # The session's time zone (TIME_ZONE) as the connection starts, so that Django
+            # need not set it with a statement of its own on each new one.
+            # Poolers refuse startup options: set the role's or database's
+            # TimeZone to UTC there (README, "Neon").
+            startup = options.get("options", "")
+            if "TimeZone" not in startup:
+                options["options"] = f"{startup} -c TimeZone=UTC".strip()
     return config
 
 

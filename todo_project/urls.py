@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from assistant.views import mcp_endpoint, protected_resource_metadata
 from tasks.routers import TaskRouter
 from tasks.views import TagsView, TaskViewSet, UserPathTagsView, UserPathTaskViewSet
 
@@ -23,6 +24,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     re_path(r"^api/health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^mcp/?$", mcp_endpoint, name="mcp"),
+    re_path(
+        r"^\.well-known/oauth-protected-resource/mcp/?$",
+        protected_resource_metadata,
+        name="mcp-metadata",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -1,6 +1,6 @@
 """
 Fixtures for the browser tests: one API server under the Procfile's web line
-(DEBUG off), one stand-in frontend page on another origin, and one Chromium for
+(DEBUG off), stand-in frontend pages on another origin, and one Chromium for
 the session; a fresh browser context per test. A failed test leaves a
 screenshot and the page's HTML under test-artifacts/browser/, and its report
 says where.

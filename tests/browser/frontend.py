@@ -1,6 +1,8 @@
 """
-A stand-in for the browser frontend: one static page, served on a loopback
-port, that calls the API from its own origin.
+Stand-ins for the browser frontend: static pages, served on a loopback port,
+that call the API from their own origin. ``/`` checks what the browser lets
+through (CORS, headers); ``/todo`` is a small todo app written the way public
+Next.js + Better Auth frontends of this plan are.
 """
 
 import threading
@@ -9,16 +11,24 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-PAGE = (Path(__file__).parent / "frontend.html").read_bytes()
+HERE = Path(__file__).parent
+PAGES = {
+    "/": (HERE / "frontend.html").read_bytes(),
+    "/todo": (HERE / "todo_app.html").read_bytes(),
+}
 
 
 class PageHandler(BaseHTTPRequestHandler):
     def do_GET(self):
+        page = PAGES.get(self.path.partition("?")[0])
+        if page is None:
+            self.send_error(404)
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(PAGE)))
+        self.send_header("Content-Length", str(len(page)))
         self.end_headers()
-        self.wfile.write(PAGE)
+        self.wfile.write(page)
 
     def log_message(self, format, *args):
         pass

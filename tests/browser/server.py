@@ -30,7 +30,7 @@ class Staff:
 class App:
     url: str
     secret: str
-    staff: Staff
+    staff: Staff | None
 
     def token(self, user_id: str, *, email: str = "", name: str = "") -> str:
         """An HS256 token as the frontend's Next.js route signs it."""
@@ -53,17 +53,27 @@ class App:
 
 
 @contextmanager
-def running_app(*, cors_allowed_origins: str = "http://localhost:3000"):
-    """Yield an App served by the Procfile's server on 127.0.0.1, its database already seeded with staff."""
+def running_app(
+    *,
+    cors_allowed_origins: str = "http://localhost:3000",
+    settings: dict[str, str] | None = None,
+    with_staff: bool = True,
+):
+    """
+    Yield an App served by the Procfile's server on 127.0.0.1, its database
+    already seeded with staff unless ``with_staff`` is false (two processes
+    fewer to start); ``settings`` are more environment variables.
+    """
     with tempfile.TemporaryDirectory() as workdir:
         env = {
             "SECRET_KEY": secrets.token_urlsafe(50),
             "BETTER_AUTH_SECRET": secrets.token_urlsafe(32),
             "CORS_ALLOWED_ORIGINS": cors_allowed_origins,
             "DATABASE_URL": f"sqlite:///{workdir}/db.sqlite3",
+            **(settings or {}),
         }
         manage(env, "migrate", "--no-input")
-        staff = create_staff(env)
+        staff = create_staff(env) if with_staff else None
         with live_server(env) as url:
             yield App(url=url, secret=env["BETTER_AUTH_SECRET"], staff=staff)
 

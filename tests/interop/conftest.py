@@ -53,6 +53,8 @@ def interop_unavailable_reason() -> str | None:
         return f"jose is not installed: run `npm ci` in {INTEROP_DIR}"
     if not (INTEROP_DIR / "node_modules" / "pg" / "package.json").is_file():
         return f"pg is not installed: run `npm ci` in {INTEROP_DIR}"
+    if not (INTEROP_DIR / "node_modules" / "@better-auth" / "mcp" / "package.json").is_file():
+        return f"@better-auth/mcp is not installed: run `npm ci` in {INTEROP_DIR}"
     return None
 
 
@@ -218,6 +220,7 @@ class BetterAuthServer:
         self.url: str = ready["url"]
         self.jwks_url: str = ready["jwks_url"]
         self.alg: str = ready["alg"]
+        self.ready = ready
         self.stderr_path = stderr_path
 
     def __repr__(self) -> str:
@@ -288,14 +291,19 @@ def start_better_auth_server(alg: str = "EdDSA", port: int = 0) -> BetterAuthSer
     """Start ``better-auth-server.mjs`` and wait for its JSON ready line."""
     if alg not in SUPPORTED_ALGS:
         raise ValueError(f"alg must be one of {SUPPORTED_ALGS}, not {alg!r}")
+    return start_script(SERVER_SCRIPT, ["--port", str(port), "--alg", alg], alg)
+
+
+def start_script(script: Path, args: list[str], label: str) -> BetterAuthServer:
+    """Start one of the node servers here and wait for its JSON ready line."""
     node = shutil.which("node")
     assert node, "node not found on PATH"
     # stderr goes to a file so a chatty server can never block on a full pipe.
-    fd, stderr_name = tempfile.mkstemp(prefix=f"better-auth-{alg}-", suffix=".log")
+    fd, stderr_name = tempfile.mkstemp(prefix=f"better-auth-{label}-", suffix=".log")
     stderr_path = Path(stderr_name)
     with os.fdopen(fd, "wb") as stderr_file:
         process = subprocess.Popen(
-            [node, str(SERVER_SCRIPT), "--port", str(port), "--alg", alg, "--watch-stdin"],
+            [node, str(script), *args, "--watch-stdin"],
             cwd=INTEROP_DIR,
             # --watch-stdin: if pytest dies without cleanup, the pipe closes
             # and the server exits instead of lingering.
@@ -310,7 +318,7 @@ def start_better_auth_server(alg: str = "EdDSA", port: int = 0) -> BetterAuthSer
             process.wait()
         log = stderr_path.read_text(errors="replace")
         stderr_path.unlink(missing_ok=True)
-        return RuntimeError(f"better-auth-server.mjs ({alg}) {why}\n--- stderr ---\n{log}")
+        return RuntimeError(f"{script.name} ({label}) {why}\n--- stderr ---\n{log}")
 
     # Wait for one line on stdout, with a deadline.
     deadline = time.monotonic() + READY_TIMEOUT

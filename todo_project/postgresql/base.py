@@ -1,47 +1,70 @@
 """
-Django's PostgreSQL backend, with a cheaper health check.
+Django's PostgreSQL backend, for a database across a network (Neon), where
+every round trip costs the network's RTT: no round trip that is not the
+request's own.
 
 With CONN_HEALTH_CHECKS, Django pings a reused connection (SELECT 1) before
-its first query in every request: a round trip and about a tenth of a list
-request's CPU (bench/README.md). What the check is for is a connection the
-server closed while it sat idle (Neon suspending its compute, a pooler's idle
-timeout): those closures take minutes of idleness. So a connection that
-answered a query less than a second ago is used without the ping; after any
-longer pause it is pinged as before. Only a query counts: requests that never
-reach the database (a preflight, a refused token) say nothing of the
-connection, and leave it as idle as it was. A connection that fails
-mid-request is checked at the request's end anyway (Django's errors_occurred)
-and replaced.
+its first query in every request. What the check is for is a connection the
+server closed while it sat idle: Neon suspending its compute, a pooler's or
+a proxy's idle timeout. A server that closes a connection says so (a
+termination message, a TLS close, a FIN), and that arrives on the socket
+while it is idle. So the check here looks at the socket, without a round
+trip: readable while no query is under way means closed, or at least not
+to be trusted, and the connection is replaced before it is used.
+
+A connection that dies without a word (a silent network drop) still fails
+its next statement. A read that fails that way, in autocommit, is retried
+once on a new connection; a write is not: it may have reached the server.
 """
 
-import time
+import select
 
+from django.db import OperationalError
 from django.db.backends.postgresql import base
+from django.db.backends.utils import CursorWrapper
+from psycopg.pq import TransactionStatus
 
-# Idle this long, and the connection is pinged before it is used again.
-TRUSTED_FOR_SECONDS = 1.0
-clock = time.monotonic
+# Statements that are safe to send twice: they change nothing.
+READS = ("SELECT", "SHOW")
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    # When a request that queried on this connection last ended without error.
-    answered_at = None
-    queried = False
+    def is_usable(self):
+        """The connection is open and its socket has nothing to say: no round trip."""
+        if self.connection is None or self.connection.closed:
+            return False
+        if self.connection.info.transaction_status == TransactionStatus.UNKNOWN:
+            return False
+        try:
+            readable, _, _ = select.select([self.connection.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable
 
-    def _cursor(self, name=None):
-        cursor = super()._cursor(name)
-        self.queried = True
-        return cursor
+    def make_cursor(self, cursor):
+        return RetryingCursorWrapper(cursor, self)
 
-    def close_if_unusable_or_obsolete(self):
-        # Called as each request starts and ends (django.db.close_old_connections).
-        now = clock()
-        if self.queried and not self.errors_occurred:
-            self.answered_at = now
-        self.queried = False
-        recent = self.answered_at is not None and now - self.answered_at < TRUSTED_FOR_SECONDS
-        super().close_if_unusable_or_obsolete()
-        if self.connection is None:
-            self.answered_at = None
-        elif recent and not self.errors_occurred:
-            self.health_check_done = True
+    def reconnect_for_retry(self) -> bool:
+        """
+        Replaces a connection that died between statements, for a read that
+        failed on it; False when a retry is not safe (inside a transaction,
+        or the connection is alive and the failure was the statement's own).
+        """
+        if not self.get_autocommit() or self.in_atomic_block or self.is_usable():
+            return False
+        self.close()
+        self.connect()
+        return True
+
+
+class RetryingCursorWrapper(CursorWrapper):
+    """Retries a read once on a new connection when its connection was found dead."""
+
+    def execute(self, sql, params=None):
+        try:
+            return super().execute(sql, params)
+        except OperationalError:
+            if not sql.lstrip()[:6].upper().startswith(READS) or not self.db.reconnect_for_retry():
+                raise
+        self.cursor = self.db.create_cursor()
+        return super().execute(sql, params)

@@ -4,6 +4,8 @@ import jwt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from authn import tokens
+
 
 class Command(BaseCommand):
     help = (
@@ -16,8 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
         parser.add_argument("--name", default="")
         parser.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+        parser.add_argument(
+            "--audience",
+            default="",
+            help="the token's aud: a URL, or 'mcp' for MCP_RESOURCE_URL (a token for /mcp, "
+            "which the REST API then refuses); default BETTER_AUTH_AUDIENCE",
+        )
 
-    def handle(self, *args, user_id, email, name, ttl, **options):
+    def handle(self, *args, user_id, email, name, ttl, audience, **options):
         if not settings.BETTER_AUTH_SECRET:
             raise CommandError("BETTER_AUTH_SECRET is not set: there is nothing to sign with.")
         if not user_id.strip():
@@ -30,8 +38,16 @@ class Command(BaseCommand):
             claims["email"] = email
         if name:
             claims["name"] = name
-        if settings.BETTER_AUTH_ISSUER:
-            claims["iss"] = settings.BETTER_AUTH_ISSUER
-        if settings.BETTER_AUTH_AUDIENCE:
-            claims["aud"] = settings.BETTER_AUTH_AUDIENCE
+        audience = audience or settings.BETTER_AUTH_AUDIENCE
+        resource = tokens.REST_API
+        if audience == "mcp" or (audience and audience == settings.MCP_RESOURCE_URL):
+            if not settings.MCP_RESOURCE_URL:
+                raise CommandError("MCP_RESOURCE_URL is not set: there is no MCP audience.")
+            # The issuer /mcp expects too, which may not be the REST API's.
+            audience, resource = settings.MCP_RESOURCE_URL, tokens.MCP
+        issuer = tokens.expected_issuer("HS256", resource)
+        if issuer:
+            claims["iss"] = issuer
+        if audience:
+            claims["aud"] = audience
         self.stdout.write(jwt.encode(claims, settings.BETTER_AUTH_SECRET, algorithm="HS256"))

@@ -20,18 +20,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("token")
+        parser.add_argument(
+            "--mcp",
+            action="store_true",
+            help="check it as /mcp does (MCP_RESOURCE_URL in aud), not as the REST API",
+        )
 
-    def handle(self, *args, token, **options):
+    def handle(self, *args, token, mcp, **options):
+        self.resource = tokens.MCP if mcp else tokens.REST_API
         token = token.strip()
         if token.lower().startswith("bearer "):
             token = token[len("bearer ") :].strip()
         self.show_configuration()
+        if sessions.has_session_shape(token) and self.resource == tokens.MCP:
+            raise CommandError("REJECTED (malformed): /mcp takes JWTs only, not session tokens")
         if sessions.has_session_shape(token):
             self.explain_session_token(token)
             return
         self.show_contents(token)
         try:
-            claims = tokens.verify_token(token)
+            claims = tokens.verify_token(token, self.resource)
         except tokens.TokenRejected as e:
             raise CommandError(f"REJECTED ({e.check}): {e}") from None
         except tokens.KeySetUnavailable as e:
@@ -60,8 +68,10 @@ class Command(BaseCommand):
         self.stdout.write("claims (unverified): " + json.dumps(claims, indent=2, sort_keys=True))
         algorithm = header.get("alg")
         if isinstance(algorithm, str):
-            self.stdout.write(f"expected issuer: {tokens.expected_issuer(algorithm)}")
-            self.stdout.write(f"expected audience: {tokens.expected_audience(algorithm)}")
+            issuer = tokens.expected_issuer(algorithm, self.resource)
+            self.stdout.write(f"expected issuer: {issuer}")
+            audience = tokens.expected_audience(algorithm, self.resource)
+            self.stdout.write(f"expected audience: {audience}")
 
     def session_mode(self):
         mode = settings.BETTER_AUTH_SESSIONS
