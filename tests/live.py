@@ -29,11 +29,15 @@ def free_port() -> int:
 
 def web_command() -> str:
     """The command of the Procfile's ``web:`` line, as the platform would run it."""
+    return procfile_command("web")
+
+
+def procfile_command(process_type: str) -> str:
     for line in (ROOT / "Procfile").read_text().splitlines():
         name, colon, command = line.partition(":")
-        if name.strip() == "web" and colon and command.strip():
+        if name.strip() == process_type and colon and command.strip():
             return command.strip()
-    raise RuntimeError("the Procfile has no web: line")
+    raise RuntimeError(f"the Procfile has no {process_type}: line")
 
 
 @contextmanager

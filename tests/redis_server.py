@@ -1,7 +1,8 @@
 """
 A Redis server of the tests' own on a free loopback port, which they may shut
-down and start again without touching any other (the machine's own on 6379).
-It keeps nothing on disk.
+down (or kill) and start again without touching any other (the machine's own
+on 6379). It keeps nothing on disk, unless made durable: then every write is
+in its append-only file before Redis answers it, and survives a kill.
 """
 
 import os
@@ -36,7 +37,8 @@ def skip_or_fail_without_redis() -> None:
 
 
 class PrivateRedis:
-    def __init__(self):
+    def __init__(self, *, durable: bool = False):
+        self.durable = durable
         self.port = free_port()
         self.workdir = tempfile.mkdtemp(prefix="todo-redis-")
         self.process: subprocess.Popen | None = None
@@ -52,7 +54,9 @@ class PrivateRedis:
     def start(self) -> "PrivateRedis":
         command = [
             "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", self.workdir,
+            "--save", "", "--dir", self.workdir,
+            *(["--appendonly", "yes", "--appendfsync", "always"] if self.durable
+              else ["--appendonly", "no"]),
         ]  # fmt: skip
         with open(os.path.join(self.workdir, "redis.log"), "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)
@@ -71,10 +75,10 @@ class PrivateRedis:
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
     @classmethod
-    def started(cls) -> "PrivateRedis":
+    def started(cls, **options) -> "PrivateRedis":
         """A running server; another free port is tried if one was taken meanwhile."""
         for attempt in range(3):
-            server = cls()
+            server = cls(**options)
             try:
                 return server.start()
             except RuntimeError:
@@ -92,6 +96,12 @@ class PrivateRedis:
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """As a crash would stop it: SIGKILL, no chance to save anything."""
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
 

@@ -20,3 +20,8 @@ from todo_project.settings import *  # noqa: E402, F403
 # start a private server (tests/redis_server.py) and point CACHES at it.
 REDIS_URL = ""
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# No events unless a test configures a sink: with one, every write also
+# writes its event.
+EVENTS_REDIS_URL = ""
+WEBHOOK_URLS = []

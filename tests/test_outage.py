@@ -1,12 +1,14 @@
 """
 A database outage under a running production server: 503 JSON while it is
-down, recovery without a restart, and no acknowledged write lost.
+down, recovery without a restart, and no acknowledged write lost; nor its
+event, which the worker delivers once the database is back.
 
 Needs a PostgreSQL of its own to stop and start; CI provides one:
 OUTAGE_DATABASE_URL names it and OUTAGE_POSTGRES_CONTROL is a command taking
 ``stop-now`` (an immediate, crash-like stop) and ``start-again``.
 """
 
+import json
 import os
 import secrets
 import subprocess
@@ -18,6 +20,9 @@ import psycopg
 import pytest
 
 from .live import http, live_server, migrate
+from .redis_server import PrivateRedis, skip_or_fail_without_redis
+from .relay_worker import Worker
+from .webhook_receiver import WebhookReceiver
 
 DATABASE_URL = os.environ.get("OUTAGE_DATABASE_URL", "")
 CONTROL = os.environ.get("OUTAGE_POSTGRES_CONTROL", "")
@@ -114,3 +119,82 @@ def test_the_api_rides_out_a_database_restart_without_losing_a_write(capsys):
             f"\noutage: {len(writer.acknowledged)} writes acknowledged, "
             f"{len(writer.failures)} refused with 503 around the restart, {len(lost)} lost"
         )
+
+
+def test_the_worker_rides_out_a_database_restart_without_losing_an_event(capsys, tmp_path):
+    skip_or_fail_without_redis()
+    redis, receiver = PrivateRedis.started(), WebhookReceiver()
+    secret = secrets.token_urlsafe(32)
+    env = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "BETTER_AUTH_SECRET": secret,
+        "DATABASE_URL": DATABASE_URL,
+        "THROTTLE_USER_RATE": "off",
+        "EVENTS_REDIS_URL": redis.url,
+        "WEBHOOK_URLS": receiver.url,
+        "WEBHOOK_SECRET": receiver.secret,
+    }
+    migrate(env)
+    user = f"outage-events-{secrets.token_hex(3)}"
+    now = int(time.time())
+    token = jwt.encode({"sub": user, "iat": now, "exp": now + 3600}, secret)
+    worker = Worker(env, tmp_path / "worker.log")
+    try:
+        with live_server(env, workers=2) as url:
+            worker.start()
+            writer = Writer(url, token)
+            writer.start()
+            writer.wait_for(20)
+            control("stop-now")
+            wait_for_health(url, 503)
+            time.sleep(2)
+            control("start-again")
+            wait_for_health(url, 200)
+            writer.wait_for(len(writer.acknowledged) + 20)
+            writer.stop.set()
+            writer.join(timeout=30)
+
+            deadline = time.monotonic() + 60
+            while not all(
+                set(writer.acknowledged) <= set(titles)
+                for titles in delivered(receiver, redis, user)
+            ):
+                assert time.monotonic() < deadline, "events of acknowledged writes not delivered"
+                time.sleep(0.1)
+            taken = delivered(receiver, redis, user)
+            assert worker.terminate() == 0
+    finally:
+        worker.kill()
+        redis.close()
+        receiver.close()
+    with psycopg.connect(DATABASE_URL) as connection:
+        stored = {
+            row[0]
+            for row in connection.execute("SELECT title FROM tasks_task WHERE user_id = %s", [user])
+        }
+    for titles in taken:
+        # In the order written; nothing announced that is not stored.
+        assert [t for t in titles if t in writer.acknowledged] == writer.acknowledged
+        assert set(titles) <= stored
+    assert "round failed" in worker.log()
+    with capsys.disabled():
+        print(f"\noutage: the worker delivered all {len(writer.acknowledged)} acknowledged creates")
+
+
+def delivered(receiver, redis, user) -> tuple[list[str], list[str]]:
+    """What the webhook receiver and the stream took: the user's created titles."""
+    stream = redis.client().xrange("todo.task-events")
+    return (
+        created_titles(receiver.events(), user),
+        created_titles([json.loads(fields[b"event"]) for _, fields in stream], user),
+    )
+
+
+def created_titles(events, user) -> list[str]:
+    """The titles of the user's created tasks, in the order of their first delivery."""
+    titles = []
+    for event in events:
+        if event["data"]["user_id"] == user and event["type"] == "todo.task.created":
+            if event["data"]["task"]["title"] not in titles:
+                titles.append(event["data"]["task"]["title"])
+    return titles

@@ -77,13 +77,16 @@ def test_the_schema_documents_the_response_headers(schema):
     assert "X-Request-ID" in schema["paths"]["/api/health"]["get"]["responses"]["503"]["headers"]
 
 
-def test_the_health_schema_has_the_cache_state_as_optional(schema):
+def test_the_health_schema_has_the_cache_state_and_events_as_optional(schema):
     health = schema["components"]["schemas"]["Health"]
-    assert set(health["properties"]) == {"status", "database", "cache"}
+    assert set(health["properties"]) == {"status", "database", "cache", "events"}
     assert sorted(health["required"]) == ["database", "status"]
     state = [{"$ref": "#/components/schemas/HealthStateEnum"}]
     assert health["properties"]["cache"]["allOf"] == state
     assert "REDIS_URL" in health["properties"]["cache"]["description"]
+    events = schema["components"]["schemas"]["EventBacklog"]
+    assert set(events["properties"]) == {"pending", "oldest_pending_seconds", "dead"}
+    assert events["properties"]["oldest_pending_seconds"]["nullable"] is True
 
 
 SPACES = [chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\ufeff"]

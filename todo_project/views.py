@@ -5,7 +5,26 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from events import outbox
+from events.models import Event
+
 from . import shared_cache
+
+EVENTS = inline_serializer(
+    "EventBacklog",
+    {
+        "pending": serializers.IntegerField(help_text="Events not yet delivered to every sink."),
+        "oldest_pending_seconds": serializers.FloatField(
+            allow_null=True, help_text="Age of the oldest of them; null when none is pending."
+        ),
+        "dead": serializers.IntegerField(help_text="Events a sink gave up on (see the admin)."),
+    },
+    required=False,
+    help_text=(
+        "Only where an events sink is configured (EVENTS_REDIS_URL, WEBHOOK_URLS). Delivery "
+        "that lags leaves the status 200."
+    ),
+)
 
 HEALTH = inline_serializer(
     "Health",
@@ -20,12 +39,13 @@ HEALTH = inline_serializer(
                 "leaves the status 200: the rate limits then fail open."
             ),
         ),
+        "events": EVENTS,
     },
 )
 
 
 class HealthView(APIView):
-    """Liveness, and whether the database and the shared cache can be reached."""
+    """Liveness, whether the database and the shared cache can be reached, and the events' lag."""
 
     authentication_classes = []
     permission_classes = []
@@ -34,12 +54,18 @@ class HealthView(APIView):
 
     @extend_schema(auth=[], responses={200: HEALTH, 503: HEALTH})
     def get(self, request):
+        events = None
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
+            if outbox.is_enabled():
+                events = Event.objects.backlog()
             body, status = {"status": "ok", "database": "ok"}, 200
         except Error:
             body, status = {"status": "unavailable", "database": "unavailable"}, 503
         if shared_cache.is_configured():
             body["cache"] = "ok" if shared_cache.is_reachable() else "unavailable"
+        if events is not None:
+            # Delivery may lag; the API serves all the same, so the status stays 200.
+            body["events"] = events
         return Response(body, status=status)

@@ -7,14 +7,16 @@ from django.db.models import Max
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from events.models import Event, EventState
 from tasks.idempotency import LIFETIME
 from tasks.models import ChangeCounter, IdempotencyKey, Tombstone
 
 
 class Command(BaseCommand):
     help = (
-        "Forget idempotency keys older than 24 hours and tombstones of deleted tasks older "
-        "than TASKS_TOMBSTONE_DAYS. Run it daily (a cron job, a scheduled task)."
+        "Forget idempotency keys older than 24 hours, tombstones of deleted tasks older "
+        "than TASKS_TOMBSTONE_DAYS and delivered task events older than "
+        "EVENTS_RETENTION_DAYS (dead ones stay). Run it daily (a cron job, a scheduled task)."
     )
 
     def handle(self, *args, **options):
@@ -30,4 +32,11 @@ class Command(BaseCommand):
                     purged_seq=Greatest("purged_seq", row["last"])
                 )
             tombstones, _ = old.delete()
-        self.stdout.write(f"Forgot {keys} idempotency key(s) and {tombstones} tombstone(s).")
+        events, _ = Event.objects.filter(
+            state=EventState.DELIVERED,
+            time__lt=now - timedelta(days=settings.EVENTS_RETENTION_DAYS),
+        ).delete()
+        self.stdout.write(
+            f"Forgot {keys} idempotency key(s), {tombstones} tombstone(s) "
+            f"and {events} delivered event(s)."
+        )
