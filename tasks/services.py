@@ -75,7 +75,7 @@ def task_insert(*, owner, data: dict) -> Task:
     if writes.in_one_statement():
         return writes.create(task)
     if not outbox.is_enabled():
-        # On PostgreSQL one statement takes the change number and inserts.
+        # save() takes the change number and inserts in a transaction of its own.
         task.save()
         return task
     with transaction.atomic():
