@@ -39,6 +39,7 @@ def every_kind_of_task(add_task):
             completed=True,
             priority="high",
             due_at=datetime(2026, 12, 5, 17, tzinfo=UTC),
+            remind_at=datetime(2026, 12, 5, 16, 30, tzinfo=UTC),
             tags=["home", "ü", 'a"b', "x\\y", "with space", "\u2028"],
             recurrence_frequency="monthly",
             recurrence_interval=12,
@@ -50,6 +51,7 @@ def every_kind_of_task(add_task):
             "microseconds",
             priority="low",
             due_at=datetime(2026, 12, 5, 17, 0, 0, 1, tzinfo=UTC),
+            remind_at=datetime(2026, 12, 5, 16, 0, 0, 250000, tzinfo=UTC),
             tags=["one"],
         )
     )
