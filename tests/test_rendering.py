@@ -107,3 +107,14 @@ def test_a_single_task_is_written_as_the_serializer_writes_it(every_kind_of_task
         assert JSONRenderer().render(represent_task(task)) == JSONRenderer().render(
             TaskSerializer(task).data
         )
+
+
+def test_the_extra_keys_are_the_serializers_to_the_byte(add_task, settings):
+    settings.TASK_EXTRA_FIELDS = ["user_id", "is_completed", "due_date", "status"]
+    owner = 'ünï "cødé" \\ \u2028 id'
+    add_task(owner, "done", completed=True, due_at=datetime(2026, 12, 5, 17, 0, 0, 5, tzinfo=UTC))
+    add_task(owner, "pending")
+    tasks = sort_tasks(Task.objects.filter(owner_id=owner), "title")
+    body, count = task_list_json(tasks)
+    assert body == serializer_bytes(tasks)
+    assert count == 2
