@@ -23,7 +23,10 @@ def row_reader(model, alias: str, vendor: str):
     return readers
 
 
+@cache
 def select_list(model, alias: str = "default", table: str | None = None) -> str:
+    # Cached: the writes name every column several times per statement, and
+    # quoting them again on each request cost more than the rest of the SQL.
     connection = connections[alias]
     prefix = f"{table}." if table else ""
     return ", ".join(
